@@ -1,0 +1,73 @@
+"""Collects what every loader read and what it could not read.
+
+Nothing is dropped silently: a loader records each input it looked at (``inputs``) and each
+failure (``problems``), and the report shows both. "Not affected" may only be said when every
+input in the log has status ``parsed`` or ``empty``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ircore._frames import new_frame
+
+
+@dataclass
+class EvidenceLog:
+    """A running record of inputs read and problems met, shared by the loaders of one investigation."""
+
+    _problems: list[dict[str, Any]] = field(default_factory=list)
+    _inputs: list[dict[str, Any]] = field(default_factory=list)
+
+    def problem(
+        self,
+        *,
+        source: str,
+        evidence: str,
+        kind: str,
+        message: str,
+        repo: str = "",
+        ref: str = "",
+    ) -> None:
+        self._problems.append(
+            {"source": source, "evidence": evidence, "kind": kind, "message": message,
+             "repo": repo, "ref": ref}
+        )
+
+    def input(
+        self,
+        *,
+        source: str,
+        evidence: str,
+        status: str,
+        repo: str = "",
+        ref: str = "",
+        file: str = "",
+        format: str = "",
+        packages: int | None = None,
+        sha256: str = "",
+    ) -> None:
+        self._inputs.append(
+            {"source": source, "evidence": evidence, "repo": repo, "ref": ref, "file": file,
+             "format": format, "status": status, "packages": packages, "sha256": sha256}
+        )
+
+    def extend(self, other: EvidenceLog) -> None:
+        self._problems.extend(other._problems)
+        self._inputs.extend(other._inputs)
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        return new_frame("problems", self._problems)
+
+    @property
+    def inputs(self) -> pd.DataFrame:
+        return new_frame("inputs", self._inputs)
+
+    @property
+    def complete(self) -> bool:
+        """True when every input was read: the only state in which "not affected" may be said."""
+        return not self._problems and all(i["status"] != "failed" for i in self._inputs)
