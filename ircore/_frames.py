@@ -50,7 +50,7 @@ INVENTORY: dict[str, str] = {
     "alias": STRING,  # the install name when it differs from the real name
     "resolved": STRING,
     "origin_kind": STRING,  # registry | git | tarball | file
-    "lockfile_format": STRING,  # npm-lock-v1 | npm-lock-v2 | npm-lock-v3 | npm-shrinkwrap-v…
+    "lockfile_format": STRING,  # npm-lock-v1|v2|v3, npm-shrinkwrap-v1|v2|v3
     "file": STRING,  # path of the lockfile inside its repo
     "repo": STRING,
     "ref": STRING,  # branch, PR ref or commit; empty for a plain folder
@@ -90,6 +90,7 @@ INPUTS: dict[str, str] = {
     "status": STRING,  # parsed | empty | failed
     "packages": INT,
     "sha256": STRING,
+    "notes": STRING,  # what was read only in part (e.g. direct flags unknown without package.json)
 }
 
 SCHEMAS: dict[str, dict[str, str]] = {

@@ -49,10 +49,12 @@ class EvidenceLog:
         format: str = "",
         packages: int | None = None,
         sha256: str = "",
+        notes: str = "",
     ) -> None:
         self._inputs.append(
             {"source": source, "evidence": evidence, "repo": repo, "ref": ref, "file": file,
-             "format": format, "status": status, "packages": packages, "sha256": sha256}
+             "format": format, "status": status, "packages": packages, "sha256": sha256,
+             "notes": notes}
         )
 
     def extend(self, other: EvidenceLog) -> None:

@@ -1,0 +1,92 @@
+"""From an incident spec and its sources to an :class:`Investigation`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ircore._config import Sources, load_incident, load_sources
+from ircore._errors import InvalidVersion
+from ircore._frames import new_frame
+from ircore._investigation import Incident, Investigation
+from ircore._log import EvidenceLog
+from ircore.analysis import match_exposure
+from ircore.inventory import load_inventory
+from ircore.semver import parse_version
+from ircore.threats import load_advisories
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "incident"
+
+
+def incident_claims(incident: Incident) -> pd.DataFrame:
+    """The analyst's own claims from the incident spec, as ``advisories`` rows."""
+    rows: list[dict[str, Any]] = []
+    for package, specs in incident.packages.items():
+        for spec in specs:
+            try:
+                parse_version(spec)
+                kind = "exact"
+            except InvalidVersion:
+                kind = "npm_range"
+            rows.append({
+                "advisory_id": f"incident:{_slug(incident.name)}", "aliases": "",
+                "ecosystem": "npm", "package": package, "spec_kind": kind, "spec": spec,
+                "role": "affected", "origin": "analyst (incident spec)",
+                "classification": "malware", "severity": "", "summary": incident.summary,
+                "published": None, "modified": None, "source": "incident", "evidence": "incident spec",
+            })
+    return new_frame("advisories", rows)
+
+
+def select_advisories(advisories: pd.DataFrame, incident: Incident) -> pd.DataFrame:
+    """The loaded advisories that concern the incident: its ids (or aliases) and its packages."""
+    if advisories.empty:
+        return advisories
+    ids = set(incident.advisories)
+    alias_hit = advisories["aliases"].fillna("").map(lambda a: bool(ids & set(a.split(","))))
+    keep = advisories["advisory_id"].isin(ids) | alias_hit
+    keep |= advisories["package"].isin(list(incident.packages))
+    return advisories.loc[keep].reset_index(drop=True)
+
+
+def investigate(incident: Incident | str | Path, sources: Sources | str | Path) -> Investigation:
+    """Gather the evidence for an incident: advisories, inventory, exposure, problems, inputs.
+
+    Parameters
+    ----------
+    incident
+        An :class:`Incident` or the path of an incident spec YAML file.
+    sources
+        A :class:`Sources` or the path of a sources YAML file.
+    """
+    if not isinstance(incident, Incident):
+        incident = load_incident(incident)
+    if not isinstance(sources, Sources):
+        sources = load_sources(sources)
+    log = EvidenceLog()
+    loaded = load_advisories(sources.advisories, log=log) if sources.advisories else None
+    frames = [incident_claims(incident)]
+    if loaded is not None:
+        frames.append(select_advisories(loaded, incident))
+        missing = set(incident.advisories) - set(loaded["advisory_id"]) - {
+            a for al in loaded["aliases"].dropna() for a in al.split(",")
+        }
+        for advisory_id in sorted(missing):
+            log.problem(source="advisories", evidence=advisory_id, kind="not-found",
+                        message=f"advisory {advisory_id} named by the incident is in none of the "
+                                "advisory sources; its versions are not checked")
+    elif incident.advisories:
+        log.problem(source="advisories", evidence=", ".join(incident.advisories), kind="not-found",
+                    message="the incident names advisories but the sources list no advisory files")
+    advisories = pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True)
+    inventory = load_inventory(sources.repos, git_refs=sources.git_refs, log=log)
+    exposure = match_exposure(inventory, advisories, log=log)
+    return Investigation(
+        incident=incident, advisories=advisories, inventory=inventory, exposure=exposure,
+        problems=log.problems, inputs=log.inputs,
+    )

@@ -1,0 +1,216 @@
+"""Step 2 loaders: lockfiles in folders and git repositories into the ``inventory`` frame."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from ircore._errors import InputError
+from ircore._frames import new_frame
+from ircore._log import EvidenceLog
+from ircore._paths import PathLike, as_paths, read_bytes, sha256
+from ircore.inventory import _git
+from ircore.inventory._npm import parse_npm_lockfile
+
+__all__ = ["LOCKFILE_NAMES", "load_inventory"]
+
+# A parser takes the lockfile and its package.json (when there is one) and returns the format,
+# the rows, and notes on what it could read only in part.
+Parsed = tuple[str, list[dict[str, Any]], list[str]]
+Parser = Callable[[bytes, bytes | None], Parsed]
+
+
+def _npm(data: bytes, manifest: bytes | None) -> Parsed:
+    result = parse_npm_lockfile(data, manifest=manifest)
+    return result.format, result.rows, list(result.warnings)
+
+
+def _shrinkwrap(data: bytes, manifest: bytes | None) -> Parsed:
+    fmt, rows, notes = _npm(data, manifest)
+    return fmt.replace("npm-lock", "npm-shrinkwrap"), rows, notes
+
+
+PARSERS: dict[str, Parser] = {"package-lock.json": _npm, "npm-shrinkwrap.json": _shrinkwrap}
+# Lockfiles this version finds but cannot read yet: reported as problems, never as clean.
+NOT_YET_READ = {"yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb"}
+LOCKFILE_NAMES = frozenset(PARSERS) | NOT_YET_READ
+SKIP_DIRS = {"node_modules", ".git"}
+
+
+def _is_scanned(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return parts[-1] in LOCKFILE_NAMES and not SKIP_DIRS.intersection(parts[:-1])
+
+
+class _Reader:
+    """Parses each distinct (lockfile, manifest) content once and records every input."""
+
+    def __init__(self, log: EvidenceLog) -> None:
+        self.log = log
+        self.rows: list[dict[str, Any]] = []
+        self._cache: dict[tuple[str, str, str], Parsed | InputError] = {}
+
+    def add(
+        self, *, name: str, data: bytes, manifest: bytes | None, where: dict[str, str], source: str
+    ) -> None:
+        digest = sha256(data)
+        evidence = where["evidence"]
+        context = {"repo": where["repo"], "ref": where["ref"]}
+        if name in NOT_YET_READ:
+            self.log.problem(source=source, evidence=evidence, kind="unsupported",
+                             message=f"{name} is not read by this version of ircore; "
+                                     "its packages are not in the inventory", **context)
+            self.log.input(source=source, evidence=evidence, status="failed", file=where["file"],
+                           format=name, sha256=digest, **context)
+            return
+        key = (name, digest, sha256(manifest) if manifest is not None else "")
+        if key not in self._cache:
+            try:
+                self._cache[key] = PARSERS[name](data, manifest)
+            except InputError as exc:
+                self._cache[key] = exc
+        parsed = self._cache[key]
+        if isinstance(parsed, InputError):
+            self.log.problem(source=source, evidence=evidence, kind=parsed.kind,
+                             message=f"{where['file']}: {parsed.message}", **context)
+            self.log.input(source=source, evidence=evidence, status="failed", file=where["file"],
+                           format=name, sha256=digest, **context)
+            return
+        fmt, rows, notes = parsed
+        self.log.input(source=source, evidence=evidence, status="parsed" if rows else "empty",
+                       file=where["file"], format=fmt, packages=len(rows), sha256=digest,
+                       notes="; ".join(notes), **context)
+        extra = {**where, "lockfile_format": fmt, "source": source}
+        self.rows.extend({**row, **extra} for row in rows)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            if name in LOCKFILE_NAMES:
+                yield Path(folder) / name
+
+
+def _repo_root(path: Path, top: Path) -> Path:
+    for parent in [path.parent, *path.parent.parents]:
+        if _git.is_git_repo(parent):
+            return parent
+        if parent == top:
+            break
+    return top if top.is_dir() else path.parent
+
+
+def _read_folder(root: Path, reader: _Reader, repo: str | None, host: str) -> None:
+    files = [root] if root.is_file() else list(_walk(root))
+    for path in files:
+        base = _repo_root(path, root)
+        where = {
+            "repo": repo or base.name, "ref": "", "surface": "host" if host else "folder",
+            "host": host, "file": path.relative_to(base).as_posix(), "evidence": str(path),
+        }
+        try:
+            data = read_bytes(path)
+        except OSError as exc:
+            reader.log.problem(source="folder", evidence=str(path), kind="unreadable",
+                               message=f"{path} could not be read ({exc.strerror or exc})",
+                               repo=where["repo"])
+            reader.log.input(source="folder", evidence=str(path), status="failed",
+                             repo=where["repo"], file=where["file"], format=path.name)
+            continue
+        manifest_path = path.with_name("package.json")
+        try:
+            manifest = read_bytes(manifest_path) if manifest_path.is_file() else None
+        except OSError:
+            manifest = None
+        reader.add(name=path.name, data=data, manifest=manifest, where=where, source="folder")
+
+
+def _read_git(repo_path: Path, reader: _Reader, repo: str | None) -> None:
+    name = repo or repo_path.name
+    try:
+        refs = _git.list_refs(repo_path)
+    except _git.GitError as exc:
+        reader.log.problem(source="git", evidence=str(repo_path), kind="git", message=str(exc),
+                           repo=name)
+        return
+    if not refs:
+        reader.log.problem(source="git", evidence=str(repo_path), kind="empty-repo",
+                           message=f"{repo_path} has no branches to read", repo=name)
+    for ref in refs:
+        try:
+            tree = dict(_git.list_files(repo_path, ref.commit))
+            wanted = [p for p in tree if _is_scanned(p)]
+            manifests = {p: str(PurePosixPath(p).with_name("package.json")) for p in wanted}
+            blobs = {tree[p] for p in wanted} | {tree[m] for m in manifests.values() if m in tree}
+            contents = _git.read_blobs(repo_path, sorted(blobs))
+        except _git.GitError as exc:
+            reader.log.problem(source="git", evidence=f"{repo_path}@{ref.full}", kind="git",
+                               message=str(exc), repo=name, ref=ref.name)
+            continue
+        for path in wanted:
+            manifest_blob = tree.get(manifests[path])
+            where = {
+                "repo": name, "ref": ref.name, "surface": ref.surface, "host": "", "file": path,
+                "evidence": f"{repo_path}@{ref.commit[:12]}:{path}",
+            }
+            reader.add(name=PurePosixPath(path).name, data=contents[tree[path]],
+                       manifest=contents.get(manifest_blob) if manifest_blob else None,
+                       where=where, source="git")
+
+
+def load_inventory(
+    sources: PathLike | Iterable[PathLike],
+    *,
+    repo: str | None = None,
+    git_refs: bool = False,
+    host: str = "",
+    log: EvidenceLog | None = None,
+) -> pd.DataFrame:
+    """Read every lockfile under ``sources`` into one ``inventory`` frame.
+
+    Parameters
+    ----------
+    sources
+        Lockfiles, project folders, git repositories, or folders of git repositories.
+    repo
+        Name to give the rows; by default the repository (or folder) name.
+    git_refs
+        Read git repositories from their objects at every branch and pull-request ref
+        (``refs/heads``, ``refs/remotes``, ``refs/pull``) instead of the working tree.
+    host
+        When scanning a developer machine, its name (rows get surface ``host``).
+    log
+        Collects every lockfile read and every one that could not be; a fresh one when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``inventory`` schema: ``name``, ``version`` (string), ``dev``, ``optional``,
+        ``direct``, ``bundled`` (boolean, NA when the input does not say), ``introducer``,
+        ``dependency_path``, ``install_path``, ``alias``, ``resolved``, ``origin_kind``,
+        ``lockfile_format``, ``file``, ``repo``, ``ref``, ``surface``, ``host``, ``source``,
+        ``evidence`` (string).
+    """
+    log = log if log is not None else EvidenceLog()
+    reader = _Reader(log)
+    for root in as_paths(sources):
+        if not root.exists():
+            log.problem(source="inventory", evidence=str(root), kind="missing",
+                        message=f"{root} does not exist")
+            continue
+        if git_refs and root.is_dir():
+            if _git.is_git_repo(root):
+                _read_git(root, reader, repo)
+                continue
+            children = sorted(c for c in root.iterdir() if c.is_dir() and _git.is_git_repo(c))
+            if children:
+                for child in children:
+                    _read_git(child, reader, None)
+                continue
+        _read_folder(root, reader, repo, host)
+    return new_frame("inventory", reader.rows)

@@ -1,0 +1,124 @@
+"""Step 1 loaders: threat intelligence into the ``advisories`` frame."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ircore._errors import InputError
+from ircore._frames import new_frame
+from ircore._log import EvidenceLog
+from ircore._paths import PathLike, as_paths, read_bytes, sha256
+from ircore.threats._lists import list_advisory_rows
+from ircore.threats._osv import decode_json, osv_advisory_rows
+
+__all__ = ["load_advisories"]
+
+LIST_SUFFIXES = {".csv", ".txt"}
+# A single OSV record is a few KB; anything this large inside a zip is not one (or is a bomb).
+MAX_ZIP_MEMBER = 16 * 1024 * 1024
+
+
+# In a folder, .txt files are as often READMEs or SOURCES notes as lists; lists given as
+# .txt are read when named explicitly.
+FOLDER_SUFFIXES = {".json", ".zip", ".csv"}
+
+
+def _files(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file() and child.suffix.lower() in FOLDER_SUFFIXES:
+                yield child
+    else:
+        yield path
+
+
+def _zip_members(path: Path, log: EvidenceLog) -> Iterator[tuple[str, bytes]]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.is_dir() or not info.filename.lower().endswith(".json"):
+                continue
+            evidence = f"{path}!{info.filename}"
+            if info.file_size > MAX_ZIP_MEMBER:
+                log.problem(source="osv-zip", evidence=evidence, kind="too-large",
+                            message=f"{evidence} unpacks to {info.file_size} bytes; not read")
+                continue
+            yield evidence, archive.read(info)
+
+
+def _rows_for(path: Path, data: bytes, evidence: str, source: str) -> list[dict[str, Any]]:
+    if path.suffix.lower() in LIST_SUFFIXES:
+        modified = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC")
+        return list_advisory_rows(data, evidence=evidence, name=path.stem, modified=modified)
+    return osv_advisory_rows(decode_json(data, what=evidence), evidence=evidence, source=source)
+
+
+def load_advisories(
+    sources: PathLike | Iterable[PathLike], *, log: EvidenceLog | None = None
+) -> pd.DataFrame:
+    """Load threat intelligence from files into one ``advisories`` frame.
+
+    Parameters
+    ----------
+    sources
+        OSV JSON files, folders of them (searched recursively, e.g. a clone of
+        ``ossf/malicious-packages``), OSV zips (``all.zip`` layout), and published lists
+        (``.csv``/``.txt`` with ``name,version``, ``name@version`` or ``name:version`` lines).
+    log
+        Collects every input read and every one that could not be; a fresh one when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``advisories`` schema (:data:`ircore.SCHEMAS`): ``advisory_id``, ``aliases``,
+        ``ecosystem``, ``package``, ``spec_kind`` (exact | osv_events | npm_range), ``spec``, ``role``
+        (affected | origin), ``origin``, ``classification`` (malware | vulnerability), ``severity``,
+        ``summary`` (string), ``published``, ``modified`` (datetime64[ns, UTC]), ``source``,
+        ``evidence`` (string).
+    """
+    log = log if log is not None else EvidenceLog()
+    rows: list[dict[str, Any]] = []
+    for root in as_paths(sources):
+        if not root.exists():
+            log.problem(source="advisories", evidence=str(root), kind="missing",
+                        message=f"{root} does not exist")
+            continue
+        for path in _files(root):
+            if path.suffix.lower() == ".zip":
+                try:
+                    members = list(_zip_members(path, log))
+                except (OSError, zipfile.BadZipFile) as exc:
+                    log.problem(source="osv-zip", evidence=str(path), kind="unreadable",
+                                message=f"{path} is not a readable zip ({exc})")
+                    continue
+                for evidence, data in members:
+                    _read_one(Path(evidence.rsplit("!", 1)[1]), data, evidence, "osv-zip", rows, log)
+                continue
+            try:
+                data = read_bytes(path)
+            except OSError as exc:
+                log.problem(source="advisories", evidence=str(path), kind="unreadable",
+                            message=f"{path} could not be read ({exc.strerror or exc})")
+                continue
+            source = "list" if path.suffix.lower() in LIST_SUFFIXES else "osv-dir"
+            _read_one(path, data, str(path), source, rows, log)
+    return new_frame("advisories", rows)
+
+
+def _read_one(
+    path: Path, data: bytes, evidence: str, source: str, rows: list[dict[str, Any]],
+    log: EvidenceLog,
+) -> None:
+    try:
+        found = _rows_for(path, data, evidence, source)
+    except InputError as exc:
+        log.problem(source=source, evidence=evidence, kind=exc.kind, message=exc.message)
+        log.input(source=source, evidence=evidence, status="failed", sha256=sha256(data))
+        return
+    rows.extend(found)
+    log.input(source=source, evidence=evidence, status="parsed" if found else "empty",
+              packages=len({r["package"] for r in found}), sha256=sha256(data))
