@@ -42,10 +42,14 @@ def main() -> None:
         total_bytes += runs * len(data)
         total_time += elapsed
         name = str(path.relative_to(args.corpus))
-        print(f"{name:60} {len(data) / 1024:7.0f} {len(rows):6d} {runs / elapsed:8.1f} "
-              f"{runs * len(data) / elapsed / 1e6:7.1f}")
-    print(f"{'overall':60} {'':7} {'':6} {total_files / total_time:8.1f} "
-          f"{total_bytes / total_time / 1e6:7.1f}")
+        print(
+            f"{name:60} {len(data) / 1024:7.0f} {len(rows):6d} {runs / elapsed:8.1f} "
+            f"{runs * len(data) / elapsed / 1e6:7.1f}"
+        )
+    print(
+        f"{'overall':60} {'':7} {'':6} {total_files / total_time:8.1f} "
+        f"{total_bytes / total_time / 1e6:7.1f}"
+    )
 
 
 if __name__ == "__main__":

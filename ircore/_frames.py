@@ -112,7 +112,7 @@ def _schema(name_or_schema: str | Mapping[str, str]) -> Mapping[str, str]:
 
 
 def new_frame(
-    schema: str | Mapping[str, str], rows: Iterable[Mapping[str, Any]] = ()
+    schema: str | Mapping[str, str], rows: Iterable[Mapping[Any, Any]] = ()
 ) -> pd.DataFrame:
     """Build a frame of ``schema`` from dict rows; missing keys become NA, extra keys raise."""
     columns = _schema(schema)

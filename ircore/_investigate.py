@@ -33,13 +33,25 @@ def incident_claims(incident: Incident) -> pd.DataFrame:
                 kind = "exact"
             except InvalidVersion:
                 kind = "npm_range"
-            rows.append({
-                "advisory_id": f"incident:{_slug(incident.name)}", "aliases": "",
-                "ecosystem": "npm", "package": package, "spec_kind": kind, "spec": spec,
-                "role": "affected", "origin": "analyst (incident spec)",
-                "classification": "malware", "severity": "", "summary": incident.summary,
-                "published": None, "modified": None, "source": "incident", "evidence": "incident spec",
-            })
+            rows.append(
+                {
+                    "advisory_id": f"incident:{_slug(incident.name)}",
+                    "aliases": "",
+                    "ecosystem": "npm",
+                    "package": package,
+                    "spec_kind": kind,
+                    "spec": spec,
+                    "role": "affected",
+                    "origin": "analyst (incident spec)",
+                    "classification": "malware",
+                    "severity": "",
+                    "summary": incident.summary,
+                    "published": None,
+                    "modified": None,
+                    "source": "incident",
+                    "evidence": "incident spec",
+                }
+            )
     return new_frame("advisories", rows)
 
 
@@ -73,20 +85,34 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
     frames = [incident_claims(incident)]
     if loaded is not None:
         frames.append(select_advisories(loaded, incident))
-        missing = set(incident.advisories) - set(loaded["advisory_id"]) - {
-            a for al in loaded["aliases"].dropna() for a in al.split(",")
-        }
+        missing = (
+            set(incident.advisories)
+            - set(loaded["advisory_id"])
+            - {a for al in loaded["aliases"].dropna() for a in al.split(",")}
+        )
         for advisory_id in sorted(missing):
-            log.problem(source="advisories", evidence=advisory_id, kind="not-found",
-                        message=f"advisory {advisory_id} named by the incident is in none of the "
-                                "advisory sources; its versions are not checked")
+            log.problem(
+                source="advisories",
+                evidence=advisory_id,
+                kind="not-found",
+                message=f"advisory {advisory_id} named by the incident is in none of the "
+                "advisory sources; its versions are not checked",
+            )
     elif incident.advisories:
-        log.problem(source="advisories", evidence=", ".join(incident.advisories), kind="not-found",
-                    message="the incident names advisories but the sources list no advisory files")
+        log.problem(
+            source="advisories",
+            evidence=", ".join(incident.advisories),
+            kind="not-found",
+            message="the incident names advisories but the sources list no advisory files",
+        )
     advisories = pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True)
     inventory = load_inventory(sources.repos, git_refs=sources.git_refs, log=log)
     exposure = match_exposure(inventory, advisories, log=log)
     return Investigation(
-        incident=incident, advisories=advisories, inventory=inventory, exposure=exposure,
-        problems=log.problems, inputs=log.inputs,
+        incident=incident,
+        advisories=advisories,
+        inventory=inventory,
+        exposure=exposure,
+        problems=log.problems,
+        inputs=log.inputs,
     )

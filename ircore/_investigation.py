@@ -43,7 +43,9 @@ class Incident:
         return cls(
             name=str(data["name"]),
             summary=str(data.get("summary") or ""),
-            packages={str(k): [str(v) for v in vs] for k, vs in dict(data.get("packages") or {}).items()},  # type: ignore[call-overload]
+            packages={
+                str(k): [str(v) for v in vs] for k, vs in dict(data.get("packages") or {}).items()
+            },  # type: ignore[call-overload]
             advisories=[str(a) for a in list(data.get("advisories") or [])],  # type: ignore[call-overload]
             window_start=stamp(data.get("window_start")),
             window_end=stamp(data.get("window_end")),
@@ -85,7 +87,8 @@ class Investigation:
         """Read an investigation written by :meth:`save`, with every frame cast to its schema."""
         src = Path(directory)
         frames = {
-            name: conform(pd.read_parquet(src / f"{name}.parquet"), SCHEMAS[name]) for name in FRAMES
+            name: conform(pd.read_parquet(src / f"{name}.parquet"), SCHEMAS[name])
+            for name in FRAMES
         }
         incident = Incident.from_json(json.loads((src / "incident.json").read_text()))
         return cls(incident=incident, **frames)

@@ -33,8 +33,14 @@ class EvidenceLog:
         ref: str = "",
     ) -> None:
         self._problems.append(
-            {"source": source, "evidence": evidence, "kind": kind, "message": message,
-             "repo": repo, "ref": ref}
+            {
+                "source": source,
+                "evidence": evidence,
+                "kind": kind,
+                "message": message,
+                "repo": repo,
+                "ref": ref,
+            }
         )
 
     def input(
@@ -52,9 +58,18 @@ class EvidenceLog:
         notes: str = "",
     ) -> None:
         self._inputs.append(
-            {"source": source, "evidence": evidence, "repo": repo, "ref": ref, "file": file,
-             "format": format, "status": status, "packages": packages, "sha256": sha256,
-             "notes": notes}
+            {
+                "source": source,
+                "evidence": evidence,
+                "repo": repo,
+                "ref": ref,
+                "file": file,
+                "format": format,
+                "status": status,
+                "packages": packages,
+                "sha256": sha256,
+                "notes": notes,
+            }
         )
 
     def extend(self, other: EvidenceLog) -> None:

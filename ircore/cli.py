@@ -25,7 +25,7 @@ EXIT_CLEAN, EXIT_FOUND, EXIT_USAGE, EXIT_UNREAD = 0, 1, 2, 3
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     plain = frame.astype(object).where(frame.notna(), None)
     return [
-        {k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in row.items()}
+        {str(k): (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in row.items()}
         for row in plain.to_dict("records")
     ]
 
@@ -54,8 +54,11 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
 
     log = EvidenceLog()
     inventory = load_inventory(args.paths, git_refs=args.git_refs, log=log)
-    _print_rows(inventory, ["repo", "ref", "file", "name", "version", "dev", "direct",
-                            "introducer"], as_json=args.json)
+    _print_rows(
+        inventory,
+        ["repo", "ref", "file", "name", "version", "dev", "direct", "introducer"],
+        as_json=args.json,
+    )
     _report_problems(log)
     return EXIT_UNREAD if not log.complete else EXIT_CLEAN
 
@@ -69,13 +72,19 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     advisories = load_advisories(args.advisories, log=log)
     inventory = load_inventory(args.paths, git_refs=args.git_refs, log=log)
     exposure = match_exposure(inventory, advisories, log=log)
-    _print_rows(exposure, ["repo", "ref", "file", "name", "version", "dev", "direct",
-                           "introducer", "advisory_id"], as_json=args.json)
+    _print_rows(
+        exposure,
+        ["repo", "ref", "file", "name", "version", "dev", "direct", "introducer", "advisory_id"],
+        as_json=args.json,
+    )
     _report_problems(log)
     repos = exposure["repo"].nunique()
-    print(f"ircore: {len(exposure)} compromised occurrences in {repos} repos "
-          f"({len(inventory)} packages checked against {advisories['advisory_id'].nunique()} "
-          "advisories)", file=sys.stderr)
+    print(
+        f"ircore: {len(exposure)} compromised occurrences in {repos} repos "
+        f"({len(inventory)} packages checked against {advisories['advisory_id'].nunique()} "
+        "advisories)",
+        file=sys.stderr,
+    )
     if not exposure.empty:
         return EXIT_FOUND
     return EXIT_UNREAD if not log.complete else EXIT_CLEAN
@@ -86,8 +95,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ircore.report import build_report
 
     investigation = investigate(args.incident, args.sources)
-    index = build_report(investigation, out=Path(args.out),
-                         input_files=[Path(args.incident), Path(args.sources)])
+    index = build_report(
+        investigation, out=Path(args.out), input_files=[Path(args.incident), Path(args.sources)]
+    )
     _summarize(investigation, index)
     return EXIT_CLEAN
 
@@ -102,22 +112,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"ircore: building the demo organization in {workdir}", file=sys.stderr)
     org = build_demo_org(workdir, seed=args.seed)
     investigation = investigate(org.incident_file, org.sources_file)
-    index = build_report(investigation, out=out,
-                         input_files=[org.incident_file, org.sources_file])
+    index = build_report(investigation, out=out, input_files=[org.incident_file, org.sources_file])
     _summarize(investigation, index)
     return EXIT_CLEAN
 
 
 def _summarize(investigation: Any, index: Path) -> None:
     exposure = investigation.exposure
-    print(f"ircore: {exposure['repo'].nunique()} repos affected, {len(exposure)} occurrences; "
-          f"{len(investigation.problems)} inputs not read", file=sys.stderr)
+    print(
+        f"ircore: {exposure['repo'].nunique()} repos affected, {len(exposure)} occurrences; "
+        f"{len(investigation.problems)} inputs not read",
+        file=sys.stderr,
+    )
     print(index)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ircore", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="ircore", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="build the demo org and its report, offline")
@@ -132,16 +145,25 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="report bundle folder")
     report.set_defaults(run=_cmd_report)
 
-    for name, helptext in (("inventory", "list the packages lockfiles resolve"),
-                           ("scan", "find compromised versions in lockfiles")):
+    for name, helptext in (
+        ("inventory", "list the packages lockfiles resolve"),
+        ("scan", "find compromised versions in lockfiles"),
+    ):
         cmd = commands.add_parser(name, help=helptext)
         cmd.add_argument("paths", nargs="+", help="lockfiles, projects, repos, folders of repos")
-        cmd.add_argument("--git-refs", action="store_true",
-                         help="read git repos at every branch and PR ref instead of the work tree")
+        cmd.add_argument(
+            "--git-refs",
+            action="store_true",
+            help="read git repos at every branch and PR ref instead of the work tree",
+        )
         cmd.add_argument("--json", action="store_true", help="print one JSON object per row")
         if name == "scan":
-            cmd.add_argument("--advisories", nargs="+", required=True,
-                             help="OSV files/folders/zips and name,version lists")
+            cmd.add_argument(
+                "--advisories",
+                nargs="+",
+                required=True,
+                help="OSV files/folders/zips and name,version lists",
+            )
         cmd.set_defaults(run=_cmd_scan if name == "scan" else _cmd_inventory)
     return parser
 

@@ -11,8 +11,9 @@ from tests._lockfiles import lock_v3
 
 
 def _ircore(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ircore.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ircore.cli", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def _advisories(tmp_path: Path) -> Path:
@@ -55,8 +56,13 @@ def test_inventory_json_rows(tmp_path: Path) -> None:
 
 def test_scan_corpus_lockfiles_reads_everything_npm(shared: Path) -> None:
     lockfiles = sorted((shared / "corpus" / "lockfiles").rglob("package-lock.json"))
-    done = _ircore("scan", *map(str, lockfiles), "--advisories",
-                   str(shared / "corpus" / "advisories"), str(shared / "corpus" / "incidents"))
+    done = _ircore(
+        "scan",
+        *map(str, lockfiles),
+        "--advisories",
+        str(shared / "corpus" / "advisories"),
+        str(shared / "corpus" / "incidents"),
+    )
     assert done.returncode in (0, 1), done.stderr
     assert "NOT READ" not in done.stderr
 
@@ -66,7 +72,14 @@ def test_config_errors_exit_2(tmp_path: Path) -> None:
     incident.write_text("name: x\npackages: {chalk: 5.6.1}\ngithub_token: ghp_nope\n")
     sources = tmp_path / "sources.yaml"
     sources.write_text(f"repos: [{tmp_path}]\n")
-    done = _ircore("report", "--incident", str(incident), "--sources", str(sources),
-                   "--out", str(tmp_path / "out"))
+    done = _ircore(
+        "report",
+        "--incident",
+        str(incident),
+        "--sources",
+        str(sources),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert done.returncode == 2
     assert "environment" in done.stderr and "ghp_nope" not in done.stderr

@@ -17,18 +17,32 @@ def org(tmp_path: Path) -> Path:
     root = tmp_path / "org"
     web = root / "web"
     init_repo(web)
-    commit_files(web, {"package-lock.json": lock_v3({"chalk": "5.6.2"}, nested={"debug": "4.4.1"}),
-                       "README.md": "web\n"}, "init")
+    commit_files(
+        web,
+        {
+            "package-lock.json": lock_v3({"chalk": "5.6.2"}, nested={"debug": "4.4.1"}),
+            "README.md": "web\n",
+        },
+        "init",
+    )
     git(web, "checkout", "-q", "-b", "feature/colors")
-    commit_files(web, {"package-lock.json": lock_v3({"chalk": "5.6.1"}, nested={"debug": "4.4.1"})},
-                 "bump chalk")
+    commit_files(
+        web,
+        {"package-lock.json": lock_v3({"chalk": "5.6.1"}, nested={"debug": "4.4.1"})},
+        "bump chalk",
+    )
     git(web, "update-ref", "refs/pull/7/head", "HEAD")
     git(web, "checkout", "-q", "main")
     api = root / "api"
     init_repo(api)
-    commit_files(api, {"services/a/package-lock.json": lock_v3({"express": "4.21.2"},
-                                                                dev={"debug": "4.4.2"}),
-                       "node_modules/x/package-lock.json": lock_v3({"left-pad": "1.0.0"})}, "init")
+    commit_files(
+        api,
+        {
+            "services/a/package-lock.json": lock_v3({"express": "4.21.2"}, dev={"debug": "4.4.2"}),
+            "node_modules/x/package-lock.json": lock_v3({"left-pad": "1.0.0"}),
+        },
+        "init",
+    )
     return root
 
 
@@ -40,8 +54,11 @@ def test_git_refs_reads_every_branch_and_pr_without_checkout(org: Path) -> None:
     by_ref = dict(zip(chalk["ref"], chalk["version"], strict=True))
     assert by_ref == {"main": "5.6.2", "feature/colors": "5.6.1", "pull/7/head": "5.6.1"}
     surfaces = dict(zip(chalk["ref"], chalk["surface"], strict=True))
-    assert surfaces == {"main": "default_branch", "feature/colors": "branch",
-                        "pull/7/head": "pull_request"}
+    assert surfaces == {
+        "main": "default_branch",
+        "feature/colors": "branch",
+        "pull/7/head": "pull_request",
+    }
     # lockfiles shipped inside node_modules are never the project's
     assert "left-pad" not in set(frame["name"])
     api = frame[frame["repo"] == "api"]
@@ -54,8 +71,9 @@ def test_identical_blobs_are_parsed_once_but_reported_per_ref(org: Path, monkeyp
 
     calls: list[int] = []
     original = inventory.PARSERS["package-lock.json"]
-    monkeypatch.setitem(inventory.PARSERS, "package-lock.json",
-                        lambda d, m: calls.append(1) or original(d, m))
+    monkeypatch.setitem(
+        inventory.PARSERS, "package-lock.json", lambda d, m: calls.append(1) or original(d, m)
+    )
     log = EvidenceLog()
     frame = load_inventory(org / "web", git_refs=True, log=log)
     assert len(log.inputs) == 3  # main, feature/colors, pull/7/head

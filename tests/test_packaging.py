@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -50,8 +50,10 @@ def test_per_origin_claims_are_kept(shared: Path) -> None:
     frame = load_advisories(shared / "corpus" / "advisories" / "MAL-2024-11183.json")
     origins = frame[frame["role"] == "origin"]
     # one feed first claimed every version, a later import narrowed it: both stay visible
-    assert set(origins["spec"]) == {'[{"introduced":"0"}]',
-                                    '[{"introduced":"1.95.6"},{"fixed":"1.95.8"}]'}
+    assert set(origins["spec"]) == {
+        '[{"introduced":"0"}]',
+        '[{"introduced":"1.95.6"},{"fixed":"1.95.8"}]',
+    }
     affected = frame[frame["role"] == "affected"]
     assert list(affected["spec"]) == ['[{"introduced":"1.95.6"},{"fixed":"1.95.8"}]']
     assert str(frame["published"].dtype) == "datetime64[ns, UTC]"
@@ -85,8 +87,12 @@ def test_osv_zip_reads_members_and_refuses_oversized(shared: Path, tmp_path: Pat
 
 @pytest.mark.parametrize(
     ("content", "kind"),
-    [(b"", "empty"), (b'{"id": "MAL-1", "affected": [', "truncated"), (b"\x00\xff\x10", "not-json"),
-     (b"[1, 2]", "invalid")],
+    [
+        (b"", "empty"),
+        (b'{"id": "MAL-1", "affected": [', "truncated"),
+        (b"\x00\xff\x10", "not-json"),
+        (b"[1, 2]", "invalid"),
+    ],
 )
 def test_bad_records_become_problems(tmp_path: Path, content: bytes, kind: str) -> None:
     (tmp_path / "bad.json").write_bytes(content)
@@ -105,7 +111,10 @@ def test_list_shapes(tmp_path: Path) -> None:
     )
     frame = load_advisories(tmp_path / "mixed.txt")
     assert set(zip(frame["package"], frame["spec"], strict=True)) == {
-        ("chalk", "5.6.1"), ("@ctrl/tinycolor", "4.1.1"), ("debug", "4.4.2"), ("@scope/pkg", "1.0.0")
+        ("chalk", "5.6.1"),
+        ("@ctrl/tinycolor", "4.1.1"),
+        ("debug", "4.4.2"),
+        ("@scope/pkg", "1.0.0"),
     }
     assert set(frame["origin"]) == {"source: an analyst"}
 

@@ -16,26 +16,27 @@ from ircore.semver import advisory_matches
 MATCHABLE_ORIGINS = {"registry"}
 
 
-def _matching_pairs(
-    pairs: pd.DataFrame, claims: pd.DataFrame, log: EvidenceLog
-) -> pd.DataFrame:
+def _matching_pairs(pairs: pd.DataFrame, claims: pd.DataFrame, log: EvidenceLog) -> pd.DataFrame:
     """Evaluate each distinct (package, version) against each distinct claim once."""
     candidates = pairs.merge(claims, left_on="name", right_on="package")
     verdicts: dict[tuple[str, str, str], bool] = {}
-    hits = []
-    for row in candidates.itertuples(index=False):
-        key = (str(row.version), str(row.spec_kind), str(row.spec))
+    hits: list[dict[str, Any]] = []
+    for row in candidates.to_dict("records"):
+        key = (str(row["version"]), str(row["spec_kind"]), str(row["spec"]))
         if key not in verdicts:
             try:
                 verdicts[key] = advisory_matches(key[0], spec_kind=key[1], spec=key[2])
             except (InvalidRange, InvalidVersion, ValueError) as exc:
                 verdicts[key] = False
-                log.problem(source="matcher", evidence=f"{row.advisory_id}: {row.spec}",
-                            kind="invalid-claim",
-                            message=f"{row.name}@{row.version} could not be checked against "
-                                    f"{row.advisory_id} claim {row.spec!r}: {exc}")
+                log.problem(
+                    source="matcher",
+                    evidence=f"{row['advisory_id']}: {row['spec']}",
+                    kind="invalid-claim",
+                    message=f"{row['name']}@{row['version']} could not be checked against "
+                    f"{row['advisory_id']} claim {row['spec']!r}: {exc}",
+                )
         if verdicts[key]:
-            hits.append(row._asdict())
+            hits.append({str(k): v for k, v in row.items()})
     return pd.DataFrame(hits, columns=[*candidates.columns])
 
 
@@ -79,7 +80,6 @@ def match_exposure(
         )
     )
     joined = inventory.loc[matchable].merge(per_advisory, on=["name", "version"])
-    rows: list[dict[str, Any]] = joined[list(EXPOSURE)].to_dict("records")
-    return new_frame("exposure", rows).sort_values(
+    return new_frame("exposure", joined[list(EXPOSURE)].to_dict("records")).sort_values(
         ["repo", "ref", "file", "name", "version", "advisory_id"], ignore_index=True
     )

@@ -59,13 +59,27 @@ class _Reader:
     ) -> None:
         digest = sha256(data)
         evidence = where["evidence"]
-        context = {"repo": where["repo"], "ref": where["ref"]}
+        repo, ref = where["repo"], where["ref"]
         if name in NOT_YET_READ:
-            self.log.problem(source=source, evidence=evidence, kind="unsupported",
-                             message=f"{name} is not read by this version of ircore; "
-                                     "its packages are not in the inventory", **context)
-            self.log.input(source=source, evidence=evidence, status="failed", file=where["file"],
-                           format=name, sha256=digest, **context)
+            self.log.problem(
+                source=source,
+                evidence=evidence,
+                kind="unsupported",
+                message=f"{name} is not read by this version of ircore; "
+                "its packages are not in the inventory",
+                repo=repo,
+                ref=ref,
+            )
+            self.log.input(
+                source=source,
+                evidence=evidence,
+                status="failed",
+                file=where["file"],
+                format=name,
+                sha256=digest,
+                repo=repo,
+                ref=ref,
+            )
             return
         key = (name, digest, sha256(manifest) if manifest is not None else "")
         if key not in self._cache:
@@ -75,15 +89,38 @@ class _Reader:
                 self._cache[key] = exc
         parsed = self._cache[key]
         if isinstance(parsed, InputError):
-            self.log.problem(source=source, evidence=evidence, kind=parsed.kind,
-                             message=f"{where['file']}: {parsed.message}", **context)
-            self.log.input(source=source, evidence=evidence, status="failed", file=where["file"],
-                           format=name, sha256=digest, **context)
+            self.log.problem(
+                source=source,
+                evidence=evidence,
+                kind=parsed.kind,
+                message=f"{where['file']}: {parsed.message}",
+                repo=repo,
+                ref=ref,
+            )
+            self.log.input(
+                source=source,
+                evidence=evidence,
+                status="failed",
+                file=where["file"],
+                format=name,
+                sha256=digest,
+                repo=repo,
+                ref=ref,
+            )
             return
         fmt, rows, notes = parsed
-        self.log.input(source=source, evidence=evidence, status="parsed" if rows else "empty",
-                       file=where["file"], format=fmt, packages=len(rows), sha256=digest,
-                       notes="; ".join(notes), **context)
+        self.log.input(
+            source=source,
+            evidence=evidence,
+            status="parsed" if rows else "empty",
+            file=where["file"],
+            format=fmt,
+            packages=len(rows),
+            sha256=digest,
+            notes="; ".join(notes),
+            repo=repo,
+            ref=ref,
+        )
         extra = {**where, "lockfile_format": fmt, "source": source}
         self.rows.extend({**row, **extra} for row in rows)
 
@@ -110,17 +147,31 @@ def _read_folder(root: Path, reader: _Reader, repo: str | None, host: str) -> No
     for path in files:
         base = _repo_root(path, root)
         where = {
-            "repo": repo or base.name, "ref": "", "surface": "host" if host else "folder",
-            "host": host, "file": path.relative_to(base).as_posix(), "evidence": str(path),
+            "repo": repo or base.name,
+            "ref": "",
+            "surface": "host" if host else "folder",
+            "host": host,
+            "file": path.relative_to(base).as_posix(),
+            "evidence": str(path),
         }
         try:
             data = read_bytes(path)
         except OSError as exc:
-            reader.log.problem(source="folder", evidence=str(path), kind="unreadable",
-                               message=f"{path} could not be read ({exc.strerror or exc})",
-                               repo=where["repo"])
-            reader.log.input(source="folder", evidence=str(path), status="failed",
-                             repo=where["repo"], file=where["file"], format=path.name)
+            reader.log.problem(
+                source="folder",
+                evidence=str(path),
+                kind="unreadable",
+                message=f"{path} could not be read ({exc.strerror or exc})",
+                repo=where["repo"],
+            )
+            reader.log.input(
+                source="folder",
+                evidence=str(path),
+                status="failed",
+                repo=where["repo"],
+                file=where["file"],
+                format=path.name,
+            )
             continue
         manifest_path = path.with_name("package.json")
         try:
@@ -135,12 +186,18 @@ def _read_git(repo_path: Path, reader: _Reader, repo: str | None) -> None:
     try:
         refs = _git.list_refs(repo_path)
     except _git.GitError as exc:
-        reader.log.problem(source="git", evidence=str(repo_path), kind="git", message=str(exc),
-                           repo=name)
+        reader.log.problem(
+            source="git", evidence=str(repo_path), kind="git", message=str(exc), repo=name
+        )
         return
     if not refs:
-        reader.log.problem(source="git", evidence=str(repo_path), kind="empty-repo",
-                           message=f"{repo_path} has no branches to read", repo=name)
+        reader.log.problem(
+            source="git",
+            evidence=str(repo_path),
+            kind="empty-repo",
+            message=f"{repo_path} has no branches to read",
+            repo=name,
+        )
     for ref in refs:
         try:
             tree = dict(_git.list_files(repo_path, ref.commit))
@@ -149,18 +206,32 @@ def _read_git(repo_path: Path, reader: _Reader, repo: str | None) -> None:
             blobs = {tree[p] for p in wanted} | {tree[m] for m in manifests.values() if m in tree}
             contents = _git.read_blobs(repo_path, sorted(blobs))
         except _git.GitError as exc:
-            reader.log.problem(source="git", evidence=f"{repo_path}@{ref.full}", kind="git",
-                               message=str(exc), repo=name, ref=ref.name)
+            reader.log.problem(
+                source="git",
+                evidence=f"{repo_path}@{ref.full}",
+                kind="git",
+                message=str(exc),
+                repo=name,
+                ref=ref.name,
+            )
             continue
         for path in wanted:
             manifest_blob = tree.get(manifests[path])
             where = {
-                "repo": name, "ref": ref.name, "surface": ref.surface, "host": "", "file": path,
+                "repo": name,
+                "ref": ref.name,
+                "surface": ref.surface,
+                "host": "",
+                "file": path,
                 "evidence": f"{repo_path}@{ref.commit[:12]}:{path}",
             }
-            reader.add(name=PurePosixPath(path).name, data=contents[tree[path]],
-                       manifest=contents.get(manifest_blob) if manifest_blob else None,
-                       where=where, source="git")
+            reader.add(
+                name=PurePosixPath(path).name,
+                data=contents[tree[path]],
+                manifest=contents.get(manifest_blob) if manifest_blob else None,
+                where=where,
+                source="git",
+            )
 
 
 def load_inventory(
@@ -200,8 +271,12 @@ def load_inventory(
     reader = _Reader(log)
     for root in as_paths(sources):
         if not root.exists():
-            log.problem(source="inventory", evidence=str(root), kind="missing",
-                        message=f"{root} does not exist")
+            log.problem(
+                source="inventory",
+                evidence=str(root),
+                kind="missing",
+                message=f"{root} does not exist",
+            )
             continue
         if git_refs and root.is_dir():
             if _git.is_git_repo(root):

@@ -15,8 +15,14 @@ GIT_TIMEOUT = 120
 # setting read-only commands can still honour); ownership checks would refuse clones made by
 # other users, and only plumbing runs here.
 _SAFE_CONFIG = (
-    "-c", "core.quotepath=off", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-    "-c", "safe.directory=*",
+    "-c",
+    "core.quotepath=off",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "safe.directory=*",
 )
 
 
@@ -28,7 +34,10 @@ def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
     try:
         done = subprocess.run(
             ["git", "-C", str(repo), *_SAFE_CONFIG, *args],
-            input=input_, capture_output=True, timeout=GIT_TIMEOUT, check=False,
+            input=input_,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"git {args[0]} failed in {repo}: {exc}") from None
@@ -60,10 +69,18 @@ def list_refs(repo: Path) -> list[Ref]:
         default = _git(repo, "symbolic-ref", "-q", "HEAD").decode().strip()
     except GitError:
         default = ""
-    lines = _git(
-        repo, "for-each-ref", "--format=%(refname) %(objectname) %(objecttype)",
-        "refs/heads", "refs/remotes", "refs/pull",
-    ).decode().splitlines()
+    lines = (
+        _git(
+            repo,
+            "for-each-ref",
+            "--format=%(refname) %(objectname) %(objecttype)",
+            "refs/heads",
+            "refs/remotes",
+            "refs/pull",
+        )
+        .decode()
+        .splitlines()
+    )
     refs: list[Ref] = []
     seen: set[tuple[str, str]] = set()
     for line in lines:

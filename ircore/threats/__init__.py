@@ -44,8 +44,12 @@ def _zip_members(path: Path, log: EvidenceLog) -> Iterator[tuple[str, bytes]]:
                 continue
             evidence = f"{path}!{info.filename}"
             if info.file_size > MAX_ZIP_MEMBER:
-                log.problem(source="osv-zip", evidence=evidence, kind="too-large",
-                            message=f"{evidence} unpacks to {info.file_size} bytes; not read")
+                log.problem(
+                    source="osv-zip",
+                    evidence=evidence,
+                    kind="too-large",
+                    message=f"{evidence} unpacks to {info.file_size} bytes; not read",
+                )
                 continue
             yield evidence, archive.read(info)
 
@@ -84,25 +88,39 @@ def load_advisories(
     rows: list[dict[str, Any]] = []
     for root in as_paths(sources):
         if not root.exists():
-            log.problem(source="advisories", evidence=str(root), kind="missing",
-                        message=f"{root} does not exist")
+            log.problem(
+                source="advisories",
+                evidence=str(root),
+                kind="missing",
+                message=f"{root} does not exist",
+            )
             continue
         for path in _files(root):
             if path.suffix.lower() == ".zip":
                 try:
                     members = list(_zip_members(path, log))
                 except (OSError, zipfile.BadZipFile) as exc:
-                    log.problem(source="osv-zip", evidence=str(path), kind="unreadable",
-                                message=f"{path} is not a readable zip ({exc})")
+                    log.problem(
+                        source="osv-zip",
+                        evidence=str(path),
+                        kind="unreadable",
+                        message=f"{path} is not a readable zip ({exc})",
+                    )
                     continue
                 for evidence, data in members:
-                    _read_one(Path(evidence.rsplit("!", 1)[1]), data, evidence, "osv-zip", rows, log)
+                    _read_one(
+                        Path(evidence.rsplit("!", 1)[1]), data, evidence, "osv-zip", rows, log
+                    )
                 continue
             try:
                 data = read_bytes(path)
             except OSError as exc:
-                log.problem(source="advisories", evidence=str(path), kind="unreadable",
-                            message=f"{path} could not be read ({exc.strerror or exc})")
+                log.problem(
+                    source="advisories",
+                    evidence=str(path),
+                    kind="unreadable",
+                    message=f"{path} could not be read ({exc.strerror or exc})",
+                )
                 continue
             source = "list" if path.suffix.lower() in LIST_SUFFIXES else "osv-dir"
             _read_one(path, data, str(path), source, rows, log)
@@ -110,7 +128,11 @@ def load_advisories(
 
 
 def _read_one(
-    path: Path, data: bytes, evidence: str, source: str, rows: list[dict[str, Any]],
+    path: Path,
+    data: bytes,
+    evidence: str,
+    source: str,
+    rows: list[dict[str, Any]],
     log: EvidenceLog,
 ) -> None:
     try:
@@ -120,5 +142,10 @@ def _read_one(
         log.input(source=source, evidence=evidence, status="failed", sha256=sha256(data))
         return
     rows.extend(found)
-    log.input(source=source, evidence=evidence, status="parsed" if found else "empty",
-              packages=len({r["package"] for r in found}), sha256=sha256(data))
+    log.input(
+        source=source,
+        evidence=evidence,
+        status="parsed" if found else "empty",
+        packages=len({r["package"] for r in found}),
+        sha256=sha256(data),
+    )

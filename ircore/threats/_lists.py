@@ -38,7 +38,9 @@ def _is_version(text: str) -> bool:
     return True
 
 
-def list_advisory_rows(data: bytes, *, evidence: str, name: str, modified: Any) -> list[dict[str, Any]]:
+def list_advisory_rows(
+    data: bytes, *, evidence: str, name: str, modified: Any
+) -> list[dict[str, Any]]:
     """Rows of ``advisories`` for a published list; comment lines are kept as the list's provenance.
 
     Raises :class:`InputError` when a line is neither a comment, a header nor a name/version pair, so

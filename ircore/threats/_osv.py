@@ -33,7 +33,9 @@ def _is_malware(record: Mapping[str, Any]) -> bool:
     specific = record.get("database_specific") or {}
     cwes = list(specific.get("cwe_ids") or [])
     for affected in record.get("affected") or []:
-        cwes += [c.get("cweId") for c in (affected.get("database_specific") or {}).get("cwes") or []]
+        cwes += [
+            c.get("cweId") for c in (affected.get("database_specific") or {}).get("cwes") or []
+        ]
     return MALWARE_CWE in cwes
 
 
@@ -45,9 +47,7 @@ def _severity(record: Mapping[str, Any]) -> str:
     return ";".join(str(s) for s in scores if s)
 
 
-def _claims(
-    package: str, versions: list[Any], ranges: list[Any]
-) -> Iterator[tuple[str, str]]:
+def _claims(package: str, versions: list[Any], ranges: list[Any]) -> Iterator[tuple[str, str]]:
     for version in versions:
         yield "exact", str(version)
     for rng in ranges:
@@ -87,21 +87,37 @@ def osv_advisory_rows(record: Any, *, evidence: str, source: str) -> list[dict[s
             continue
         npm_packages.append(str(package["name"]))
         for kind, spec in _claims(
-            package["name"], list(affected.get("versions") or []), list(affected.get("ranges") or [])
+            package["name"],
+            list(affected.get("versions") or []),
+            list(affected.get("ranges") or []),
         ):
             rows.append(
-                {**common, "package": str(package["name"]), "spec_kind": kind, "spec": spec,
-                 "role": "affected", "origin": f"osv:{record['id']}"}
+                {
+                    **common,
+                    "package": str(package["name"]),
+                    "spec_kind": kind,
+                    "spec": spec,
+                    "role": "affected",
+                    "origin": f"osv:{record['id']}",
+                }
             )
     origins = (record.get("database_specific") or {}).get("malicious-packages-origins") or []
     if len(set(npm_packages)) == 1:
         for origin in origins:
             label = f"{origin.get('source', '?')}:{origin.get('id', '')}@{origin.get('import_time', '')}"
             for kind, spec in _claims(
-                npm_packages[0], list(origin.get("versions") or []), list(origin.get("ranges") or [])
+                npm_packages[0],
+                list(origin.get("versions") or []),
+                list(origin.get("ranges") or []),
             ):
                 rows.append(
-                    {**common, "package": npm_packages[0], "spec_kind": kind, "spec": spec,
-                     "role": "origin", "origin": label}
+                    {
+                        **common,
+                        "package": npm_packages[0],
+                        "spec_kind": kind,
+                        "spec": spec,
+                        "role": "origin",
+                        "origin": label,
+                    }
                 )
     return rows
