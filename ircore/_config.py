@@ -39,11 +39,21 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 
 def _walk_keys(data: Any) -> list[str]:
-    if isinstance(data, dict):
-        return [str(k) for k in data] + [k for v in data.values() for k in _walk_keys(v)]
-    if isinstance(data, list):
-        return [k for v in data for k in _walk_keys(v)]
-    return []
+    """Every mapping key in the document, visiting each node once (aliases share nodes)."""
+    keys: list[str] = []
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            keys.extend(str(k) for k in node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return keys
 
 
 def _strings(value: Any, *, what: str) -> list[str]:
