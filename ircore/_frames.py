@@ -132,9 +132,9 @@ def conform(frame: pd.DataFrame, schema: str | Mapping[str, str]) -> pd.DataFram
     for column, dtype in columns.items():
         if dtype == TIME:
             stamps = pd.to_datetime(out[column], utc=True, errors="coerce", format="mixed")
-            out[column] = stamps.astype(TIME)
+            out[column] = stamps.astype(pd.DatetimeTZDtype("ns", "UTC"))
         else:
-            out[column] = out[column].astype(dtype)
+            out[column] = out[column].astype(pd.api.types.pandas_dtype(dtype))
     return out.reset_index(drop=True)
 
 

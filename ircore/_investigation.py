@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -36,7 +37,7 @@ class Incident:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Incident:
+    def from_json(cls, data: dict[str, Any]) -> Incident:
         def stamp(value: object) -> pd.Timestamp | None:
             return None if value in (None, "") else pd.Timestamp(str(value)).tz_convert("UTC")
 
@@ -44,9 +45,9 @@ class Incident:
             name=str(data["name"]),
             summary=str(data.get("summary") or ""),
             packages={
-                str(k): [str(v) for v in vs] for k, vs in dict(data.get("packages") or {}).items()
-            },  # type: ignore[call-overload]
-            advisories=[str(a) for a in list(data.get("advisories") or [])],  # type: ignore[call-overload]
+                str(k): [str(v) for v in vs] for k, vs in (data.get("packages") or {}).items()
+            },
+            advisories=[str(a) for a in data.get("advisories") or []],
             window_start=stamp(data.get("window_start")),
             window_end=stamp(data.get("window_end")),
         )

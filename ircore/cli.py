@@ -8,6 +8,7 @@ which is not the same as "not affected"); 2 usage or configuration errors.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,7 +65,7 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from ircore.analysis import match_exposure
+    from ircore.analysis import blast_radius_summary, match_exposure
     from ircore.inventory import load_inventory
     from ircore.threats import load_advisories
 
@@ -78,11 +79,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         as_json=args.json,
     )
     _report_problems(log)
-    repos = exposure["repo"].nunique()
+    summary = blast_radius_summary(exposure, inventory, log.inputs, problems=log.problems)
     print(
-        f"ircore: {len(exposure)} compromised occurrences in {repos} repos "
-        f"({len(inventory)} packages checked against {advisories['advisory_id'].nunique()} "
-        "advisories)",
+        f"ircore: {summary['verdict']} ({len(inventory)} package entries checked against "
+        f"{advisories['advisory_id'].nunique()} advisories)",
         file=sys.stderr,
     )
     if not exposure.empty:
@@ -96,7 +96,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     investigation = investigate(args.incident, args.sources)
     index = build_report(
-        investigation, out=Path(args.out), input_files=[Path(args.incident), Path(args.sources)]
+        investigation,
+        out=Path(args.out),
+        overwrite=args.overwrite,
+        input_files=[Path(args.incident), Path(args.sources)],
     )
     _summarize(investigation, index)
     return EXIT_CLEAN
@@ -110,20 +113,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     workdir = Path(args.workdir) if args.workdir else out.parent / f"{out.name}-org"
     print(f"ircore: building the demo organization in {workdir}", file=sys.stderr)
+    if workdir.exists():  # the demo org is generated, never edited by hand: rebuild it
+        shutil.rmtree(workdir)
     org = build_demo_org(workdir, seed=args.seed)
     investigation = investigate(org.incident_file, org.sources_file)
-    index = build_report(investigation, out=out, input_files=[org.incident_file, org.sources_file])
+    index = build_report(
+        investigation, out=out, overwrite=True, input_files=[org.incident_file, org.sources_file]
+    )
     _summarize(investigation, index)
     return EXIT_CLEAN
 
 
 def _summarize(investigation: Any, index: Path) -> None:
-    exposure = investigation.exposure
-    print(
-        f"ircore: {exposure['repo'].nunique()} repos affected, {len(exposure)} occurrences; "
-        f"{len(investigation.problems)} inputs not read",
-        file=sys.stderr,
+    from ircore.analysis import blast_radius_summary
+
+    summary = blast_radius_summary(
+        investigation.exposure,
+        investigation.inventory,
+        investigation.inputs,
+        problems=investigation.problems,
     )
+    print(f"ircore: {summary['verdict']}", file=sys.stderr)
     print(index)
 
 
@@ -143,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--incident", required=True, help="incident spec (YAML)")
     report.add_argument("--sources", required=True, help="sources config (YAML)")
     report.add_argument("--out", required=True, help="report bundle folder")
+    report.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier bundle in --out"
+    )
     report.set_defaults(run=_cmd_report)
 
     for name, helptext in (
@@ -172,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except IrcoreError as exc:
+    except (IrcoreError, FileExistsError) as exc:
         print(f"ircore: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -127,6 +127,10 @@ def load_advisories(
     return new_frame("advisories", rows)
 
 
+def _format(path: Path) -> str:
+    return "published list" if path.suffix.lower() in LIST_SUFFIXES else "OSV record"
+
+
 def _read_one(
     path: Path,
     data: bytes,
@@ -139,7 +143,14 @@ def _read_one(
         found = _rows_for(path, data, evidence, source)
     except InputError as exc:
         log.problem(source=source, evidence=evidence, kind=exc.kind, message=exc.message)
-        log.input(source=source, evidence=evidence, status="failed", sha256=sha256(data))
+        log.input(
+            source=source,
+            evidence=evidence,
+            status="failed",
+            file=path.name,
+            format=_format(path),
+            sha256=sha256(data),
+        )
         return
     rows.extend(found)
     log.input(

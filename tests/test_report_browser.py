@@ -1,0 +1,146 @@
+"""Open a built report in headless Chromium, offline, and check what a reader would see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_report_bundle import (  # the same hostile investigation as the bundle tests
+    EVIL_FILE,
+    EVIL_PACKAGE,
+    EVIL_PATH,
+    build_hostile_bundle,
+    figures_in,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "reports" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+COUNT_CHARTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(el => el.querySelector('svg.main-svg')).length"""
+
+
+@dataclass
+class Watch:
+    """Everything the page tried that it should not have."""
+
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed")
+    out = tmp_path_factory.mktemp("browser") / "report"
+    build_hostile_bundle(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(bundle: Path) -> Iterator[Any]:
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: Any, url: str) -> tuple[Any, Watch]:
+    watch = Watch()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            watch.requests.append(r.request.url)
+            r.abort()
+
+    def dialog(d: Any) -> None:
+        watch.dialogs.append(f"{d.type}: {d.message}")
+        d.dismiss()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: watch.page_errors.append(str(e)))
+    page.on("dialog", dialog)
+    page.goto(url, wait_until="load")
+    return page, watch
+
+
+def assert_quiet(watch: Watch) -> None:
+    assert watch.requests == []
+    assert watch.console_errors == []
+    assert watch.page_errors == []
+    assert watch.dialogs == []
+
+
+def test_section_renders_every_chart_offline(browser: Any, bundle: Path) -> None:
+    page, watch = open_page(browser, (bundle / "blast_radius.html").as_uri())
+    expected = figures_in(bundle / "notebooks" / "blast_radius.ipynb")
+    assert expected == 2
+    page.wait_for_function(f"() => ({COUNT_CHARTS})() >= {expected}", timeout=20_000)
+    page.wait_for_timeout(500)  # let late errors surface
+    assert page.evaluate(COUNT_CHARTS) == expected
+
+    text = page.evaluate("() => document.body.innerText")
+    for hostile in (EVIL_PACKAGE, EVIL_PATH, EVIL_FILE):
+        assert hostile in text, hostile
+    # the package name is drawn as text inside the charts too, not swallowed as a tag
+    charts = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".map(el => el.textContent).join(' ')"
+    )
+    assert EVIL_PACKAGE in charts
+    assert page.evaluate("() => document.querySelectorAll('img').length") == 0
+    # the modebar keeps "download as PNG" (local) but has no "Share chart" upload button
+    titles = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.modebar-btn'))"
+        ".map(b => b.getAttribute('data-title'))"
+    )
+    assert "Download plot as a PNG" in titles
+    assert not [t for t in titles if "share" in (t or "").lower() or "cloud" in (t or "").lower()]
+    assert "cannot be concluded" in text
+    # no code in a shared report
+    assert "setup_notebook" not in text and "Investigation.load" not in text
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "blast_radius.png"), full_page=True)
+    assert_quiet(watch)
+    page.close()
+
+
+def test_index_renders_and_links(browser: Any, bundle: Path) -> None:
+    page, watch = open_page(browser, (bundle / "index.html").as_uri())
+    text = page.evaluate("() => document.body.innerText")
+    assert EVIL_PACKAGE in text and EVIL_PATH in text
+    assert "cannot be concluded" in text
+    assert page.evaluate("() => document.querySelectorAll('script, img').length") == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "index.png"), full_page=True)
+
+    page.click("text=Blast radius")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/blast_radius.html")
+    page.wait_for_function(f"() => ({COUNT_CHARTS})() >= 2", timeout=20_000)
+    page.click("text=All sections of this report")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/index.html")
+    assert_quiet(watch)
+    page.close()
