@@ -374,3 +374,11 @@ def test_seed_data_is_small_and_npm_made() -> None:
     assert len(locks) >= 8
     versions = {json.loads(p.read_text())["lockfileVersion"] for p in locks}
     assert versions == {1, 3}
+
+
+def test_relative_destination(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make demo` passes a relative folder; git runs elsewhere (-C), so it must not matter."""
+    monkeypatch.chdir(tmp_path)
+    org = build_demo_org(Path("reports") / "demo-org", repos=3)
+    assert org.root == tmp_path / "reports" / "demo-org"
+    assert all((org.repos_dir / name / ".git").is_dir() for name in org.truth["repos"])

@@ -853,7 +853,7 @@ def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 28) -> Demo
     """
     if repos < 1:
         raise ValueError("repos must be at least 1")
-    dest = Path(dest)
+    dest = Path(dest).resolve()  # git runs with -C, so relative paths would resolve twice
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest} is not empty")
     dest.mkdir(parents=True, exist_ok=True)
