@@ -14,7 +14,7 @@ from ircore._errors import (
     SchemaError,
 )
 from ircore._frames import SCHEMAS, conform, new_frame, validate
-from ircore._investigate import investigate
+from ircore._investigate import investigate, open_investigation
 from ircore._investigation import Incident, Investigation
 from ircore._log import EvidenceLog
 from ircore.analysis import match_exposure
@@ -44,5 +44,6 @@ __all__ = [
     "load_sources",
     "match_exposure",
     "new_frame",
+    "open_investigation",
     "validate",
 ]

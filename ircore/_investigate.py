@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ircore._config import Sources, load_incident, load_sources
-from ircore._errors import InvalidVersion
+from ircore._errors import ConfigError, InvalidVersion
 from ircore._frames import new_frame
 from ircore._investigation import Incident, Investigation
 from ircore._log import EvidenceLog
@@ -116,3 +116,27 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
         problems=log.problems,
         inputs=log.inputs,
     )
+
+
+def open_investigation(
+    *,
+    evidence: str | Path | None = None,
+    incident: str | Path | None = None,
+    sources: str | Path | None = None,
+) -> Investigation:
+    """What a notebook's parameters name: fresh evidence from spec files, or a saved investigation.
+
+    With ``incident`` and ``sources`` (paths of the YAML files) the evidence is gathered now, as
+    an analyst does in JupyterLab; otherwise ``evidence`` is a folder written by
+    :meth:`Investigation.save`, as ``ircore report`` passes it.
+    """
+    if incident and sources:
+        return investigate(incident, sources)
+    if incident or sources:
+        raise ConfigError("give both 'incident' and 'sources' (paths of the YAML files)")
+    if not evidence:
+        raise ConfigError("give 'evidence' (a folder of saved frames) or 'incident' and 'sources'")
+    folder = Path(evidence)
+    if not (folder / "incident.json").is_file():
+        raise ConfigError(f"{folder} holds no saved investigation (no incident.json)")
+    return Investigation.load(folder)
