@@ -32,15 +32,16 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
 from ircore._errors import InputError
+from ircore.inventory._result import LockfileResult
 
-__all__ = ["NpmLockResult", "parse_npm_lockfile"]
+__all__ = ["LockfileResult", "parse_npm_lockfile"]
 
 SUPPORTED_VERSIONS = (1, 2, 3)
 
@@ -60,30 +61,6 @@ _TARBALL_SUFFIXES = (".tgz", ".tar.gz", ".tar")
 _GIT_SHORTHAND = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(#.*)?$")
 
 
-@dataclass(frozen=True)
-class NpmLockResult:
-    """What one npm lockfile holds.
-
-    Attributes
-    ----------
-    format
-        ``"npm-lock-v1"``, ``"npm-lock-v2"`` or ``"npm-lock-v3"`` (from ``lockfileVersion``).
-    rows
-        One dict per installed package entry (the same ``name@version`` may appear several times
-        at different install paths). Keys are a subset of the ``inventory`` schema: ``name``,
-        ``version``, ``dev``, ``optional``, ``direct``, ``bundled``, ``introducer``,
-        ``dependency_path``, ``install_path``, ``alias``, ``resolved``, ``origin_kind``; ``None``
-        stands for "the input does not say".
-    warnings
-        Things an analyst should know that did not stop the parse, e.g. a v1 lockfile read
-        without ``package.json`` (direct dependencies unknown). Each is one sentence.
-    """
-
-    format: str
-    rows: list[dict[str, Any]]
-    warnings: list[str] = field(default_factory=list)
-
-
 @dataclass
 class _Entry:
     """One location of the lockfile, normalised across v1 and v2/v3."""
@@ -99,7 +76,7 @@ class _Entry:
     deps: list[str]
 
 
-def parse_npm_lockfile(data: bytes, *, manifest: bytes | None = None) -> NpmLockResult:
+def parse_npm_lockfile(data: bytes, *, manifest: bytes | None = None) -> LockfileResult:
     """Read an npm ``package-lock.json`` or ``npm-shrinkwrap.json``.
 
     Parameters
@@ -116,7 +93,7 @@ def parse_npm_lockfile(data: bytes, *, manifest: bytes | None = None) -> NpmLock
 
     Returns
     -------
-    NpmLockResult
+    LockfileResult
         The format and one row per installed package entry. Excluded, because they are not
         registry packages: the root project, workspace and other local folders, ``link`` entries
         and ``file:`` directory dependencies. Kept: bundled copies (``bundled=True``, origin
@@ -194,7 +171,7 @@ def parse_npm_lockfile(data: bytes, *, manifest: bytes | None = None) -> NpmLock
                 "origin_kind": _origin_kind(entry.resolved),
             }
         )
-    return NpmLockResult(format=fmt, rows=rows, warnings=warnings)
+    return LockfileResult(format=fmt, rows=rows, warnings=warnings)
 
 
 # --- decoding -----------------------------------------------------------------------------------
