@@ -59,6 +59,17 @@ const RANGES = [
   'workspace:*', 'github:a/b', '1.2.3.4', '>>1.2.3', '=>1.2.3', '~=1.2.3', '1.2.3 >', '>', '<',
   '<=', '>=', '^', '~', '~>', 'v', 'a.b.c', '1.2.3-', '1..2', '1.2.03', '1.2.3 - 2.3.4 - 3.4.5',
   '>=1.2.3 <=', '^1.2.3 || latest', '1.2.3 && 2.0.0', '>=a', '1.2.3-beta..1', '1.2.3-+',
+  // npm's text rewriting, found by black-box probing while writing the independent ircore/semver.py:
+  // prefixes ("v", "=", spaces) before partial versions, spaces after operators, wildcards followed
+  // by numbers, builds deleted anywhere, hyphen bounds keeping their spelling, stray "*", the
+  // match-anything and match-nothing sets, loose splits of a digit run, bumps past 2**53
+  '>=vv1.2', '>=vv1.2.3', '~vv1.2.3', '^ = 1.2.3', '~ v 1.2.3', '>= v 1.2.3', '>== 1.2', '<>= 1.2',
+  '1.2.x-beta', '1.x-beta', '^1.x.3', '>1.x.3', '1.x.3 1.2.3', '1.2+b.3', '1.2.3+a+b', '+a',
+  '1.2.3 +b - 2.0.0', '1.2.3 - +b 2.0.0', '1.2.3 - 2.0.0 +a +b', '1.2.3 - v 2.0.0', 'v1.2.3 - =2.0.0',
+  '=1.2.3 - 2.0.0', '1.2.3 - =2.0.0-beta', 'v 1.2.3 - 2.0.0', '*1.2.3', '1.2.3*', '**', '1.2.3-*',
+  '>=0.0.0 <2.0.0', '>=0.0.0+build', '>=v0.0.0', '^0.0.0', '~0.0.0-0', '>1.0.0 <0.0.0-0',
+  '<0.0.0-0 || <0.0.0-0', '1.2.3 || 1.2.3', 'blerg * blerg', '* blerg', '|>= +3', '^00.1.2',
+  '1.2.34.5', '>90071992547409919007199254740992 || 5',
 ]
 
 // Long inputs where npm's length-bounded ("safe") regexes decide the outcome, mostly in loose
@@ -69,6 +80,7 @@ const LONG_RANGES = [
   '1.2.3-' + 'a'.repeat(251) + ' - 2.0.0 || 1.0.0', '>=1.0.0 1.2.3-' + '1'.repeat(257) + 'a',
   '1.0.0 ' + '9'.repeat(300), '1.0.0 >' + '9'.repeat(257), '1.2.3-' + 'a'.repeat(250),
   '>=1.0.0 <1.2.3+' + 'd'.repeat(400), '1.0.0 1.2.' + '1'.repeat(257),
+  '>= ' + 'v'.repeat(300) + '1.2', '^' + 'v'.repeat(300) + '1.2.3', '1.2.3 - 1.2.' + '9'.repeat(110),
 ]
 
 // Versions checked against every valid range. Invalid ones (npm: satisfies -> false) must
