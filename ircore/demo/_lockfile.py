@@ -20,8 +20,8 @@ from functools import cache, cmp_to_key
 from pathlib import Path
 from typing import Any
 
-import nodesemver
-
+from ircore import semver
+from ircore._errors import InvalidRange, InvalidVersion
 from ircore.demo._facts import BAD
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
@@ -142,15 +142,15 @@ def satisfies(version: str, spec_range: str) -> bool:
     Returns
     -------
     bool
-        False for ranges node-semver cannot evaluate; the caller then leaves the entry alone.
+        False for ranges npm cannot evaluate; the caller then leaves the entry alone.
     """
     try:
-        return bool(nodesemver.satisfies(version, spec_range, loose=False))
-    except (ValueError, TypeError):
+        return semver.satisfies(version, spec_range)
+    except (InvalidRange, InvalidVersion):
         return False
 
 
-_semver_key = cmp_to_key(lambda a, b: nodesemver.compare(a, b, False))
+_semver_key = cmp_to_key(semver.compare_versions)
 
 
 @dataclass
