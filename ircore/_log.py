@@ -72,6 +72,34 @@ class EvidenceLog:
             }
         )
 
+    def failed(
+        self,
+        *,
+        source: str,
+        evidence: str,
+        kind: str,
+        message: str,
+        repo: str = "",
+        ref: str = "",
+        file: str = "",
+        format: str = "",
+        sha256: str = "",
+    ) -> None:
+        """An input that was found but could not be read: a problem and a failed input."""
+        self.problem(
+            source=source, evidence=evidence, kind=kind, message=message, repo=repo, ref=ref
+        )
+        self.input(
+            source=source,
+            evidence=evidence,
+            status="failed",
+            repo=repo,
+            ref=ref,
+            file=file,
+            format=format,
+            sha256=sha256,
+        )
+
     def extend(self, other: EvidenceLog) -> None:
         self._problems.extend(other._problems)
         self._inputs.extend(other._inputs)

@@ -60,25 +60,21 @@ class _Reader:
         digest = sha256(data)
         evidence = where["evidence"]
         repo, ref = where["repo"], where["ref"]
+        failed = {
+            "source": source,
+            "evidence": evidence,
+            "repo": repo,
+            "ref": ref,
+            "file": where["file"],
+            "format": name,
+            "sha256": digest,
+        }
         if name in NOT_YET_READ:
-            self.log.problem(
-                source=source,
-                evidence=evidence,
+            self.log.failed(
                 kind="unsupported",
-                message=f"{name} is not read by this version of ircore; "
-                "its packages are not in the inventory",
-                repo=repo,
-                ref=ref,
-            )
-            self.log.input(
-                source=source,
-                evidence=evidence,
-                status="failed",
-                file=where["file"],
-                format=name,
-                sha256=digest,
-                repo=repo,
-                ref=ref,
+                message=f"{name} is not read by this version of "
+                "ircore; its packages are not in the inventory",
+                **failed,
             )
             return
         key = (name, digest, sha256(manifest) if manifest is not None else "")
@@ -89,23 +85,8 @@ class _Reader:
                 self._cache[key] = exc
         parsed = self._cache[key]
         if isinstance(parsed, InputError):
-            self.log.problem(
-                source=source,
-                evidence=evidence,
-                kind=parsed.kind,
-                message=f"{where['file']}: {parsed.message}",
-                repo=repo,
-                ref=ref,
-            )
-            self.log.input(
-                source=source,
-                evidence=evidence,
-                status="failed",
-                file=where["file"],
-                format=name,
-                sha256=digest,
-                repo=repo,
-                ref=ref,
+            self.log.failed(
+                kind=parsed.kind, message=f"{where['file']}: {parsed.message}", **failed
             )
             return
         fmt, rows, notes = parsed
@@ -157,17 +138,11 @@ def _read_folder(root: Path, reader: _Reader, repo: str | None, host: str) -> No
         try:
             data = read_bytes(path)
         except OSError as exc:
-            reader.log.problem(
+            reader.log.failed(
                 source="folder",
                 evidence=str(path),
                 kind="unreadable",
                 message=f"{path} could not be read ({exc.strerror or exc})",
-                repo=where["repo"],
-            )
-            reader.log.input(
-                source="folder",
-                evidence=str(path),
-                status="failed",
                 repo=where["repo"],
                 file=where["file"],
                 format=path.name,

@@ -142,11 +142,11 @@ def _read_one(
     try:
         found = _rows_for(path, data, evidence, source)
     except InputError as exc:
-        log.problem(source=source, evidence=evidence, kind=exc.kind, message=exc.message)
-        log.input(
+        log.failed(
             source=source,
             evidence=evidence,
-            status="failed",
+            kind=exc.kind,
+            message=exc.message,
             file=path.name,
             format=_format(path),
             sha256=sha256(data),
