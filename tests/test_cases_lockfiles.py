@@ -18,7 +18,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from ircore.inventory._bun import parse_bun_lockfile
 from ircore.inventory._npm import parse_npm_lockfile
+from ircore.inventory._pnpm import parse_pnpm_lockfile
+from ircore.inventory._yarn import parse_yarn_lockfile
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CASES = SHARED / "cases" / "lockfiles"
@@ -34,6 +37,9 @@ def _npm(data: bytes, manifest: bytes | None) -> list[dict[str, Any]]:
 
 PARSERS: dict[str, Parser] = {
     "npm": _npm,
+    "pnpm": lambda data, manifest: parse_pnpm_lockfile(data, manifest=manifest).rows,
+    "bun": lambda data, manifest: parse_bun_lockfile(data, manifest=manifest).rows,
+    "yarn": lambda data, manifest: parse_yarn_lockfile(data, manifest=manifest).rows,
 }
 
 # File name -> format; anything not listed is not an input of a case.

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from tests.test_report_browser import (
@@ -101,9 +102,16 @@ def test_report_on_the_real_corpus(shared: Path, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    assert (
-        "Inconclusive" in done.stderr
-    )  # formats this version does not read are named, not skipped
+    # every real lockfile format is read, so the verdict may be given, and each input is listed
+    assert "Not affected" in done.stderr, done.stderr
+    inputs = pd.read_parquet(tmp_path / "out" / "evidence" / "inputs.parquet")
+    lockfiles = [
+        p for p in (corpus / "lockfiles").rglob("*") if p.is_file() and p.name != "SOURCE.txt"
+    ]
+    assert sorted(inputs.loc[inputs["source"] == "folder", "evidence"]) == sorted(
+        map(str, lockfiles)
+    )
+    assert set(inputs["status"]) == {"parsed"}
     html = (tmp_path / "out" / "blast_radius.html").read_text()
-    for lockfile in ("bun.lock", "yarn.lock", "pnpm-lock.yaml"):
+    for lockfile in ("bun.lock", "yarn.lock", "pnpm-lock.yaml", "package-lock.json"):
         assert lockfile in html

@@ -101,10 +101,11 @@ def test_truncated_lockfile_on_a_branch_is_a_problem_not_clean(org: Path) -> Non
 
 
 def test_unsupported_lockfile_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "yarn.lock").write_text("# yarn lockfile v1\n")
+    (tmp_path / "bun.lockb").write_bytes(b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n\x00\x01")
     log = EvidenceLog()
     assert load_inventory(tmp_path, log=log).empty
     assert list(log.problems["kind"]) == ["unsupported"]
+    assert "--save-text-lockfile" in log.problems["message"].iloc[0]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")

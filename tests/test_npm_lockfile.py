@@ -694,3 +694,15 @@ def test_key_inside_a_package_that_is_no_package_folder_is_reported() -> None:
     )
     assert [r["install_path"] for r in result.rows] == ["node_modules/x"]
     assert any("node_modules/x/lib/sub" in w for w in result.warnings)
+
+
+def test_malformed_resolved_url_is_kept_as_a_non_registry_row() -> None:
+    """Fuzzing found urlsplit's ValueError escaping on a bracketed host."""
+    data = (
+        b'{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1"}},'
+        b'"node_modules/a":{"version":"1.0.0","resolved":"http://[x/a.tgz"}}}'
+    )
+    rows = parse_npm_lockfile(data).rows
+    assert [(r["name"], r["version"], r["origin_kind"]) for r in rows] == [
+        ("a", "1.0.0", "tarball")
+    ]

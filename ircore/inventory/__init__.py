@@ -14,7 +14,11 @@ from ircore._frames import new_frame
 from ircore._log import EvidenceLog
 from ircore._paths import PathLike, as_paths, read_bytes, sha256
 from ircore.inventory import _git
+from ircore.inventory._bun import parse_bun_lockfile
 from ircore.inventory._npm import parse_npm_lockfile
+from ircore.inventory._pnpm import parse_pnpm_lockfile
+from ircore.inventory._result import LockfileResult
+from ircore.inventory._yarn import parse_yarn_lockfile
 
 __all__ = ["LOCKFILE_NAMES", "load_inventory"]
 
@@ -24,19 +28,29 @@ Parsed = tuple[str, list[dict[str, Any]], list[str]]
 Parser = Callable[[bytes, bytes | None], Parsed]
 
 
-def _npm(data: bytes, manifest: bytes | None) -> Parsed:
-    result = parse_npm_lockfile(data, manifest=manifest)
-    return result.format, result.rows, list(result.warnings)
+def _adapt(parse: Callable[..., LockfileResult]) -> Parser:
+    def parser(data: bytes, manifest: bytes | None) -> Parsed:
+        result = parse(data, manifest=manifest)
+        return result.format, result.rows, list(result.warnings)
+
+    return parser
 
 
 def _shrinkwrap(data: bytes, manifest: bytes | None) -> Parsed:
-    fmt, rows, notes = _npm(data, manifest)
+    fmt, rows, notes = _adapt(parse_npm_lockfile)(data, manifest)
     return fmt.replace("npm-lock", "npm-shrinkwrap"), rows, notes
 
 
-PARSERS: dict[str, Parser] = {"package-lock.json": _npm, "npm-shrinkwrap.json": _shrinkwrap}
+PARSERS: dict[str, Parser] = {
+    "package-lock.json": _adapt(parse_npm_lockfile),
+    "npm-shrinkwrap.json": _shrinkwrap,
+    "yarn.lock": _adapt(parse_yarn_lockfile),
+    "pnpm-lock.yaml": _adapt(parse_pnpm_lockfile),
+    "bun.lock": _adapt(parse_bun_lockfile),
+    "bun.lockb": _adapt(parse_bun_lockfile),  # binary: raises a problem saying how to convert it
+}
 # Lockfiles this version finds but cannot read yet: reported as problems, never as clean.
-NOT_YET_READ = {"yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb"}
+NOT_YET_READ: set[str] = set()
 LOCKFILE_NAMES = frozenset(PARSERS) | NOT_YET_READ
 SKIP_DIRS = {"node_modules", ".git"}
 

@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import orjson
 
@@ -387,9 +387,17 @@ def _parse_legacy_version(install_name: str, lock: Mapping[str, Any], where: str
         out["version"] = ""
         out["resolved"] = resolved or f"github:{spec}"
     elif lowered.startswith(("http://", "https://")):
-        out["version"] = _version_from_tarball(install_name, urlsplit(spec).path)
+        out["version"] = _version_from_tarball(install_name, _split_url(spec).path)
         out["resolved"] = resolved or spec
     return out
+
+
+def _split_url(value: str) -> SplitResult:
+    """``urlsplit`` that never raises: a malformed URL (``http://[x``) is neither registry nor path."""
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return SplitResult("", "", "", "", "")
 
 
 def _version_from_tarball(install_name: str, path: str) -> str:
@@ -546,7 +554,7 @@ def _origin_kind(resolved: str | None) -> str:
     if lowered.startswith("file:"):
         return "file"
     if lowered.startswith(("http://", "https://")):
-        parts = urlsplit(value)
+        parts = _split_url(value)
         # Every npm registry (npmjs, yarnpkg mirror, Verdaccio, Artifactory, Nexus) serves
         # tarballs at <name>/-/<basename>-<version>.tgz; GitHub Packages under /download/.
         if "/-/" in parts.path and parts.path.endswith(".tgz"):
