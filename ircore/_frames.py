@@ -50,7 +50,7 @@ INVENTORY: dict[str, str] = {
     "alias": STRING,  # the install name when it differs from the real name
     "resolved": STRING,
     "origin_kind": STRING,  # registry | git | tarball | file
-    "lockfile_format": STRING,  # npm-lock-v1|v2|v3, npm-shrinkwrap-v1|v2|v3
+    "lockfile_format": STRING,  # npm-lock-v3, npm-shrinkwrap-v2, pnpm-v9.0, bun-lock-v1, …
     "file": STRING,  # path of the lockfile inside its repo
     "repo": STRING,
     "ref": STRING,  # branch, PR ref or commit; empty for a plain folder
