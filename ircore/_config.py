@@ -11,11 +11,15 @@ import pandas as pd
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from ircore._errors import ConfigError
+from ircore._errors import ConfigError, InvalidRange
 from ircore._investigation import Incident
+from ircore.semver import normalize_advisory_range
 
 # Secrets come from the environment only: papermill writes parameters into the shared notebook.
 _SECRET_KEY = re.compile(r"(token|secret|password|api[_-]?key|credential)", re.IGNORECASE)
+_TOKEN_VALUE = re.compile(
+    r"(ghp_|gho_|ghs_|ghu_|ghr_|github_pat_)[A-Za-z0-9_]{20,}|npm_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}"
+)
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -27,20 +31,29 @@ def _load_yaml(path: Path) -> dict[str, Any]:
         data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    except ValueError as exc:  # e.g. an unquoted impossible date such as 2025-13-45
+        raise ConfigError(f"{path} holds a value that cannot be read: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of keys, not {type(data).__name__}")
-    secrets = [k for k in _walk_keys(data) if _SECRET_KEY.search(k) and not k.endswith("_env")]
+    keys, values = _walk(data)
+    secrets = [k for k in keys if _SECRET_KEY.search(k)]
     if secrets:
         raise ConfigError(
-            f"{path} holds {secrets}: secrets are read from environment variables only; "
-            "name the variable instead (e.g. token_env: GITHUB_TOKEN)"
+            f"{path} holds {secrets}: secrets are read from environment variables only "
+            "(GITHUB_TOKEN, STEPSECURITY_API_KEY), never from files that travel with a report"
+        )
+    if any(_TOKEN_VALUE.search(v) for v in values):
+        raise ConfigError(
+            f"{path} holds a value that looks like a token (GitHub, npm or AWS key): it would be "
+            "published with the report; set it as an environment variable instead"
         )
     return data
 
 
-def _walk_keys(data: Any) -> list[str]:
-    """Every mapping key in the document, visiting each node once (aliases share nodes)."""
+def _walk(data: Any) -> tuple[list[str], list[str]]:
+    """Every mapping key and every string value, visiting each node once (aliases share nodes)."""
     keys: list[str] = []
+    values: list[str] = []
     seen: set[int] = set()
     stack = [data]
     while stack:
@@ -53,17 +66,23 @@ def _walk_keys(data: Any) -> list[str]:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return keys
+        elif isinstance(node, str):
+            values.append(node)
+    return keys, values
 
 
 def _strings(value: Any, *, what: str) -> list[str]:
+    # Numbers are refused, not converted: YAML reads 1.30 as the float 1.3, which would
+    # silently become the range "1.3" (every 1.3.x).
     if value is None:
         return []
-    if isinstance(value, str | int | float):
-        return [str(value)]
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return [str(v) for v in value]
-    raise ConfigError(f"{what} must be a string or a list of strings")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(
+        f"{what} must be a string or a list of strings; quote versions ('1.30', not 1.30)"
+    )
 
 
 def _stamp(value: Any, *, what: str) -> pd.Timestamp | None:
@@ -105,6 +124,20 @@ def load_incident(path: str | Path) -> Incident:
     )
     if not incident.packages and not incident.advisories:
         raise ConfigError(f"{path}: name the compromised 'packages' or the 'advisories' to use")
+    if (
+        incident.window_start
+        and incident.window_end
+        and incident.window_start > incident.window_end
+    ):
+        raise ConfigError(f"{path}: window.start is after window.end")
+    for package, specs in incident.packages.items():
+        for spec in specs:
+            try:
+                normalize_advisory_range(spec)
+            except InvalidRange as exc:
+                raise ConfigError(
+                    f"{path}: packages.{package}: {spec!r} is not a version or an npm range ({exc})"
+                ) from None
     return incident
 
 

@@ -55,17 +55,6 @@ def incident_claims(incident: Incident) -> pd.DataFrame:
     return new_frame("advisories", rows)
 
 
-def select_advisories(advisories: pd.DataFrame, incident: Incident) -> pd.DataFrame:
-    """The loaded advisories that concern the incident: its ids (or aliases) and its packages."""
-    if advisories.empty:
-        return advisories
-    ids = set(incident.advisories)
-    alias_hit = advisories["aliases"].fillna("").map(lambda a: bool(ids & set(a.split(","))))
-    keep = advisories["advisory_id"].isin(ids) | alias_hit
-    keep |= advisories["package"].isin(list(incident.packages))
-    return advisories.loc[keep].reset_index(drop=True)
-
-
 def investigate(incident: Incident | str | Path, sources: Sources | str | Path) -> Investigation:
     """Gather the evidence for an incident: advisories, inventory, exposure, problems, inputs.
 
@@ -82,9 +71,12 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
         sources = load_sources(sources)
     log = EvidenceLog()
     loaded = load_advisories(sources.advisories, log=log) if sources.advisories else None
+    # Every advisory the sources hold takes part in matching, not only the incident's packages:
+    # a list the analyst added as a source is evidence, and dropping it would turn a finding
+    # into "not affected".
     frames = [incident_claims(incident)]
     if loaded is not None:
-        frames.append(select_advisories(loaded, incident))
+        frames.append(loaded)
         missing = (
             set(incident.advisories)
             - set(loaded["advisory_id"])

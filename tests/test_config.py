@@ -53,6 +53,18 @@ window: {start: 2025-09-08T13:16:00Z, end: "2025-09-08 15:15"}
         ("name: [unclosed\n", "not valid YAML"),
         ("- a list\n", "mapping"),
         ("name: x\npackages: {chalk: 5.6.1}\nnpm_token: abc\n", "environment variables"),
+        ("name: x\npackages: {left-pad: 1.30}\n", "quote versions"),
+        ("name: x\npackages: {debug: [4.4]}\n", "quote versions"),
+        ("name: x\npackages: {chalk: 5.6.1}\nwindow: {start: 2025-13-45}\n", "cannot be read"),
+        (
+            "name: x\npackages: {chalk: 5.6.1}\nwindow: {start: 2025-09-09, end: 2025-09-08}\n",
+            "after",
+        ),
+        ("name: x\npackages: {chalk: '>=banana'}\n", "not a version or an npm range"),
+        (
+            "name: x\nsummary: ghp_" + "a" * 36 + "\npackages: {chalk: 5.6.1}\n",
+            "looks like a token",
+        ),
     ],
 )
 def test_incident_errors_say_what_is_wrong(tmp_path: Path, text: str, needle: str) -> None:

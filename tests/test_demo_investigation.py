@@ -69,7 +69,14 @@ def test_the_truncated_lockfile_is_a_problem_and_the_log_is_incomplete(demo) -> 
     org, inv = demo
     truth = json.loads(Path(org.truth_file).read_text())
     expected = {(p["repo"], _short(p["ref"]), p["lockfile"]) for p in truth["problems"]}
+    # a project with a package.json and no lockfile cannot show what it installed either
+    expected |= {
+        (name, "main", manifest)
+        for name, repo in truth["repos"].items()
+        if not repo["lockfiles"]
+        for manifest in repo["manifests"]
+    }
     failed = inv.inputs[inv.inputs["status"] == "failed"]
     assert set(zip(failed["repo"], failed["ref"], failed["file"], strict=True)) == expected
-    assert set(inv.problems["kind"]) == {"truncated"}
+    assert set(inv.problems["kind"]) == {"truncated", "no-lockfile"}
     assert not inv.complete

@@ -140,3 +140,95 @@ def test_a_repo_config_cannot_make_git_run_code(tmp_path: Path) -> None:
     frame = load_inventory(repo, git_refs=True)
     assert set(frame["name"]) == {"chalk"}
     assert not marker.exists()
+
+
+def test_folder_of_clones_also_reads_plain_projects_beside_them(org: Path) -> None:
+    """A user's clones/ folder holding one git repo and one plain project (user report #3)."""
+    plain = org / "exported"
+    plain.mkdir()
+    (plain / "package-lock.json").write_text(lock_v3({"chalk": "5.6.1"}))
+    frame = load_inventory(org, git_refs=True)
+    assert set(frame["repo"]) == {"web", "api", "exported"}
+    assert set(frame.loc[frame["repo"] == "exported", "surface"]) == {"folder"}
+
+
+def test_folder_of_projects_gives_one_repo_each(tmp_path: Path) -> None:
+    for name in ("alpha", "beta"):
+        (tmp_path / name / "lock").mkdir(parents=True)
+        (tmp_path / name / "lock" / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
+    frame = load_inventory(tmp_path)
+    assert set(zip(frame["repo"], frame["file"], strict=True)) == {
+        ("alpha", "lock/package-lock.json"),
+        ("beta", "lock/package-lock.json"),
+    }
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists folders whatever their mode")
+def test_unlistable_folder_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        log = EvidenceLog()
+        load_inventory(tmp_path, log=log)
+    finally:
+        locked.chmod(0o755)
+    assert list(log.problems["kind"]) == ["unreadable"]
+    assert not log.complete
+
+
+def test_unlistable_folder_is_reported_even_for_root(tmp_path: Path, monkeypatch) -> None:
+    """Root ignores modes, so the listing failure is produced the way the OS reports it."""
+    (tmp_path / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
+    (tmp_path / "locked").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    log = EvidenceLog()
+    frame = load_inventory(tmp_path, log=log)
+    assert set(frame["name"]) == {"chalk"}
+    assert list(log.problems["kind"]) == ["unreadable"]
+    assert "locked" in log.problems["evidence"].iloc[0]
+
+
+def test_manifest_without_lockfile_is_reported(tmp_path: Path) -> None:
+    project = tmp_path / "flags"
+    (project / "packages" / "a").mkdir(parents=True)
+    (project / "package.json").write_text('{"dependencies": {"chalk": "^5.6.0"}}')
+    (project / "packages" / "a" / "package.json").write_text("{}")
+    log = EvidenceLog()
+    load_inventory(project, log=log)
+    assert sorted(log.problems["evidence"]) == [
+        str(project / "package.json"),
+        str(project / "packages" / "a" / "package.json"),
+    ]
+    assert set(log.problems["kind"]) == {"no-lockfile"}
+
+
+def test_workspace_manifests_under_a_lockfile_are_not_reported(tmp_path: Path) -> None:
+    (tmp_path / "packages" / "a").mkdir(parents=True)
+    (tmp_path / "package.json").write_text("{}")
+    (tmp_path / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
+    (tmp_path / "packages" / "a" / "package.json").write_text("{}")
+    log = EvidenceLog()
+    load_inventory(tmp_path, log=log)
+    assert log.problems.empty
+
+
+def test_a_broken_ref_is_reported_and_does_not_hide_the_others(org: Path) -> None:
+    web = org / "web"
+    (web / ".git" / "refs" / "heads" / "ghost").write_text("0" * 39 + "1\n")  # missing object
+    (web / ".git" / "refs" / "heads" / "garbage").write_text("not a sha\n")
+    log = EvidenceLog()
+    frame = load_inventory(web, git_refs=True, log=log)
+    assert {"main", "feature/colors", "pull/7/head"} <= set(frame["ref"])
+    problems = log.problems
+    assert "garbage" in " ".join(problems["evidence"])
+    assert "ghost" in " ".join(problems["ref"])
+    assert not log.complete

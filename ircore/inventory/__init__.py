@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -55,9 +56,10 @@ LOCKFILE_NAMES = frozenset(PARSERS) | NOT_YET_READ
 SKIP_DIRS = {"node_modules", ".git"}
 
 
-def _is_scanned(path: str) -> bool:
+def _is_scanned(path: str, *, manifests: bool = False) -> bool:
     parts = PurePosixPath(path).parts
-    return parts[-1] in LOCKFILE_NAMES and not SKIP_DIRS.intersection(parts[:-1])
+    wanted = parts[-1] in LOCKFILE_NAMES or (manifests and parts[-1] == "package.json")
+    return wanted and not SKIP_DIRS.intersection(parts[:-1])
 
 
 class _Reader:
@@ -120,65 +122,168 @@ class _Reader:
         self.rows.extend({**row, **extra} for row in rows)
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(files):
-            if name in LOCKFILE_NAMES:
-                yield Path(folder) / name
+def _unlocked_manifests(paths: Iterable[str]) -> list[str]:
+    """``package.json`` files with no lockfile beside them or in any folder above them.
 
-
-def _repo_root(path: Path, top: Path) -> Path:
-    for parent in [path.parent, *path.parent.parents]:
-        if _git.is_git_repo(parent):
-            return parent
-        if parent == top:
-            break
-    return top if top.is_dir() else path.parent
-
-
-def _read_folder(root: Path, reader: _Reader, repo: str | None, host: str) -> None:
-    files = [root] if root.is_file() else list(_walk(root))
-    for path in files:
-        base = _repo_root(path, root)
-        where = {
-            "repo": repo or base.name,
-            "ref": "",
-            "surface": "host" if host else "folder",
-            "host": host,
-            "file": path.relative_to(base).as_posix(),
-            "evidence": str(path),
-        }
-        try:
-            data = read_bytes(path)
-        except OSError as exc:
-            reader.log.failed(
-                source="folder",
-                evidence=str(path),
-                kind="unreadable",
-                message=f"{path} could not be read ({exc.strerror or exc})",
-                repo=where["repo"],
-                file=where["file"],
-                format=path.name,
-            )
+    Such a project installs whatever its ranges resolve to on the day: what it got cannot be
+    read from the repository, so it is reported instead of passed over.
+    """
+    paths = list(paths)
+    locked = {str(PurePosixPath(p).parent) for p in paths if PurePosixPath(p).name in PARSERS}
+    unlocked = []
+    for path in paths:
+        pure = PurePosixPath(path)
+        if pure.name != "package.json":
             continue
-        manifest_path = path.with_name("package.json")
-        try:
-            manifest = read_bytes(manifest_path) if manifest_path.is_file() else None
-        except OSError:
-            manifest = None
-        reader.add(name=path.name, data=data, manifest=manifest, where=where, source="folder")
+        folders = [str(pure.parent), *(str(a) for a in pure.parent.parents)]
+        if not locked.intersection(folders):
+            unlocked.append(path)
+    return unlocked
+
+
+def _report_unlocked(
+    reader: _Reader,
+    manifests: list[str],
+    *,
+    where: dict[str, str],
+    source: str,
+    evidence: Callable[[str], str],
+) -> None:
+    for path in manifests:
+        reader.log.failed(
+            source=source,
+            evidence=evidence(path),
+            kind="no-lockfile",
+            repo=where["repo"],
+            ref=where["ref"],
+            file=path,
+            format="package.json",
+            message=f"{path} has no lockfile: what an install resolved cannot be read, so a "
+            "compromised version may have been installed without trace here",
+        )
+
+
+def _joined(base: Path, path: str) -> str:
+    return str(base / path)
+
+
+def _at_commit(prefix: str, path: str) -> str:
+    return f"{prefix}:{path}"
+
+
+def _walk(root: Path, log: EvidenceLog, *, skip: Collection[Path]) -> Iterator[Path]:
+    """Lockfiles and manifests below ``root``; folders that cannot be listed become problems."""
+
+    def unreadable(exc: OSError) -> None:
+        log.failed(
+            source="folder",
+            evidence=str(exc.filename),
+            kind="unreadable",
+            message=f"folder {exc.filename} could not be listed ({exc.strerror or exc}); "
+            "lockfiles in it were not read",
+        )
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and here / d not in skip)
+        for name in sorted(files):
+            if name in LOCKFILE_NAMES or name == "package.json":
+                yield here / name
+
+
+def _is_project(folder: Path) -> bool:
+    return _git.is_git_repo(folder) or any(
+        (folder / name).is_file() for name in (*LOCKFILE_NAMES, "package.json")
+    )
+
+
+def _read_folder(
+    root: Path,
+    reader: _Reader,
+    repo: str | None,
+    host: str,
+    *,
+    skip: Collection[Path] = (),
+    of_projects: bool = False,
+) -> None:
+    """Read lockfiles from the working tree.
+
+    ``root`` is one project (it has a lockfile, a package.json or .git at its top), or a folder
+    of projects, each first-level folder then being a repository of its own.
+    """
+    projects: dict[Path, list[Path]]
+    if root.is_file():
+        projects = {root.parent: [root]}
+    else:
+        found = list(_walk(root, reader.log, skip=skip))
+        tops = {p.relative_to(root).parts[0] for p in found if p.parent != root}
+        # A folder of projects (a checkout folder, an export of several repos): several
+        # first-level folders hold lockfiles and the folder itself is no project.
+        several = of_projects or (not _is_project(root) and len(tops) > 1)
+        projects = {}
+        for path in found:
+            top = (
+                root / path.relative_to(root).parts[0] if several and path.parent != root else root
+            )
+            projects.setdefault(top, []).append(path)
+    for base, paths in sorted(projects.items()):
+        name = repo or base.name
+        surface = "host" if host else "folder"
+        relative = [p.relative_to(base).as_posix() for p in paths]
+        where = {"repo": name, "ref": "", "surface": surface, "host": host}
+        _report_unlocked(
+            reader,
+            _unlocked_manifests(relative),
+            where=where,
+            source="folder",
+            evidence=functools.partial(_joined, base),
+        )
+        for path, rel in zip(paths, relative, strict=True):
+            if path.name == "package.json":
+                continue
+            _read_lockfile(reader, path, {**where, "file": rel, "evidence": str(path)})
+
+
+def _read_lockfile(reader: _Reader, path: Path, where: dict[str, str]) -> None:
+    try:
+        data = read_bytes(path)
+    except OSError as exc:
+        reader.log.failed(
+            source="folder",
+            evidence=str(path),
+            kind="unreadable",
+            message=f"{path} could not be read ({exc.strerror or exc})",
+            repo=where["repo"],
+            file=where["file"],
+            format=path.name,
+        )
+        return
+    manifest_path = path.with_name("package.json")
+    try:
+        manifest = read_bytes(manifest_path) if manifest_path.is_file() else None
+    except OSError:
+        manifest = None
+    reader.add(name=path.name, data=data, manifest=manifest, where=where, source="folder")
 
 
 def _read_git(repo_path: Path, reader: _Reader, repo: str | None) -> None:
     name = repo or repo_path.name
     try:
-        refs = _git.list_refs(repo_path)
+        refs, broken = _git.list_refs(repo_path)
     except _git.GitError as exc:
-        reader.log.problem(
+        reader.log.failed(
             source="git", evidence=str(repo_path), kind="git", message=str(exc), repo=name
         )
         return
+    for ref_name, reason in broken:
+        reader.log.failed(
+            source="git",
+            evidence=f"{repo_path}@{ref_name}",
+            kind="broken-ref",
+            message=f"ref {ref_name} could not be read ({reason}); what it holds was not scanned",
+            repo=name,
+            ref=ref_name,
+        )
     if not refs:
         reader.log.problem(
             source="git",
@@ -191,11 +296,12 @@ def _read_git(repo_path: Path, reader: _Reader, repo: str | None) -> None:
         try:
             tree = dict(_git.list_files(repo_path, ref.commit))
             wanted = [p for p in tree if _is_scanned(p)]
+            unlocked = _unlocked_manifests(p for p in tree if _is_scanned(p, manifests=True))
             manifests = {p: str(PurePosixPath(p).with_name("package.json")) for p in wanted}
             blobs = {tree[p] for p in wanted} | {tree[m] for m in manifests.values() if m in tree}
             contents = _git.read_blobs(repo_path, sorted(blobs))
         except _git.GitError as exc:
-            reader.log.problem(
+            reader.log.failed(
                 source="git",
                 evidence=f"{repo_path}@{ref.full}",
                 kind="git",
@@ -204,6 +310,13 @@ def _read_git(repo_path: Path, reader: _Reader, repo: str | None) -> None:
                 ref=ref.name,
             )
             continue
+        _report_unlocked(
+            reader,
+            unlocked,
+            where={"repo": name, "ref": ref.name},
+            source="git",
+            evidence=functools.partial(_at_commit, f"{repo_path}@{ref.commit[:12]}"),
+        )
         for path in wanted:
             manifest_blob = tree.get(manifests[path])
             where = {
@@ -271,10 +384,20 @@ def load_inventory(
             if _git.is_git_repo(root):
                 _read_git(root, reader, repo)
                 continue
-            children = sorted(c for c in root.iterdir() if c.is_dir() and _git.is_git_repo(c))
-            if children:
-                for child in children:
-                    _read_git(child, reader, None)
+            try:
+                children = sorted(c for c in root.iterdir() if c.is_dir() and _git.is_git_repo(c))
+            except OSError as exc:
+                log.failed(
+                    source="folder",
+                    evidence=str(root),
+                    kind="unreadable",
+                    message=f"folder {root} could not be listed ({exc.strerror or exc})",
+                )
                 continue
+            for child in children:
+                _read_git(child, reader, None)
+            # plain project folders beside the clones are read from their working tree
+            _read_folder(root, reader, repo, host, skip=set(children), of_projects=True)
+            continue
         _read_folder(root, reader, repo, host)
     return new_frame("inventory", reader.rows)

@@ -31,6 +31,10 @@ class GitError(Exception):
 
 
 def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
+    return _git_with_stderr(repo, *args, input_=input_)[0]
+
+
+def _git_with_stderr(repo: Path, *args: str, input_: bytes | None = None) -> tuple[bytes, bytes]:
     try:
         done = subprocess.run(
             ["git", "-C", str(repo), *_SAFE_CONFIG, *args],
@@ -44,7 +48,7 @@ def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
         raise GitError(f"git {args[0]} failed in {repo}: {message}")
-    return done.stdout
+    return done.stdout, done.stderr
 
 
 def is_git_repo(path: Path) -> bool:
@@ -59,33 +63,37 @@ class Ref:
     surface: str  # default_branch | branch | pull_request
 
 
-def list_refs(repo: Path) -> list[Ref]:
+def list_refs(repo: Path) -> tuple[list[Ref], list[tuple[str, str]]]:
     """Every branch, remote-tracking branch and pull-request ref, the default branch first.
 
-    Remote-tracking refs that point at the same commit as a local branch of the same name are
-    folded into it, so a fresh clone does not report each branch twice.
+    Also returns the refs git could not read (``(name, reason)``): a broken ref must be reported,
+    and must not hide the others. Remote-tracking refs that point at the same commit as a local
+    branch of the same name are folded into it, so a fresh clone does not report each twice.
     """
     try:
         default = _git(repo, "symbolic-ref", "-q", "HEAD").decode().strip()
     except GitError:
         default = ""
-    lines = (
-        _git(
-            repo,
-            "for-each-ref",
-            "--format=%(refname) %(objectname) %(objecttype)",
-            "refs/heads",
-            "refs/remotes",
-            "refs/pull",
-        )
-        .decode()
-        .splitlines()
+    # %(objecttype) would make git open every object, and one missing object fails the whole
+    # listing; each ref's commit is read on its own later, where a failure is that ref's only.
+    out, err = _git_with_stderr(
+        repo,
+        "for-each-ref",
+        "--format=%(refname) %(objectname)",
+        "refs/heads",
+        "refs/remotes",
+        "refs/pull",
     )
+    broken = [
+        (line.rsplit(" ", 1)[-1], line.strip())
+        for line in err.decode("utf-8", "replace").splitlines()
+        if "broken ref" in line or "badly named ref" in line
+    ]
     refs: list[Ref] = []
     seen: set[tuple[str, str]] = set()
-    for line in lines:
-        full, commit, kind = line.split(" ")
-        if kind != "commit" or full.endswith("/HEAD"):
+    for line in out.decode().splitlines():
+        full, commit = line.split(" ")
+        if full.endswith("/HEAD"):
             continue
         if full.startswith("refs/pull/"):
             short, surface = full.removeprefix("refs/"), "pull_request"
@@ -101,7 +109,7 @@ def list_refs(repo: Path) -> list[Ref]:
         seen.add((short, commit))
         refs.append(Ref(short, full, commit, surface))
     refs.sort(key=lambda r: (r.surface != "default_branch", r.surface, r.name))
-    return refs
+    return refs, broken
 
 
 def list_files(repo: Path, commit: str) -> list[tuple[str, str]]:
