@@ -41,8 +41,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from ircore._decode import decode_text, load_json
 from ircore._errors import InputError
 from ircore.inventory._result import LockfileResult
 
@@ -144,7 +143,8 @@ def parse_bun_lockfile(data: bytes, *, manifest: bytes | None = None) -> Lockfil
             "bun.lock beside it and scan that, or `bun bun.lockb > yarn.lock` to print it as a "
             "yarn v1 lockfile",
         )
-    lock = _load_jsonc(data)
+    text = decode_text(data, what="the lockfile", writer="bun")
+    lock = load_json(_jsonc_to_json(text), what="the lockfile", writer="bun", syntax="JSONC")
     if not isinstance(lock, dict):
         raise InputError(
             "unsupported",
@@ -166,56 +166,6 @@ def parse_bun_lockfile(data: bytes, *, manifest: bytes | None = None) -> Lockfil
 
 
 # --- decoding -----------------------------------------------------------------------------------
-
-
-def _load_jsonc(data: bytes) -> Any:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError(
-            "not-text",
-            "the lockfile is UTF-16 encoded (it starts with a UTF-16 byte order mark); bun "
-            "writes UTF-8, so it was re-saved by some other tool",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = data[exc.start : exc.start + 1]
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            "not-text",
-            f"the lockfile is not UTF-8 text (byte {exc.start}, line {line}, is {bad!r}): a "
-            "binary or corrupted file",
-        ) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise InputError(
-            "not-text", f"the lockfile holds a NUL byte on line {line}: a binary file, not JSON"
-        )
-    if not text.strip():
-        raise InputError(
-            "truncated",
-            f"the lockfile is empty ({len(data)} bytes); bun never writes an empty lockfile, so "
-            "it was cut short or created by hand",
-        )
-    plain = _jsonc_to_json(text)
-    try:
-        return orjson.loads(plain)
-    except orjson.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        if "depth limit" in exc.msg:
-            raise InputError(
-                "unsupported",
-                f"the lockfile nests JSON deeper than the 1024 levels ircore reads (at {where}); "
-                "no bun-written lockfile does",
-            ) from None
-        if exc.pos >= len(plain.rstrip()):
-            raise InputError(
-                "truncated",
-                f"the lockfile is truncated: the JSON ends at {where} before it is complete "
-                f"({exc.msg})",
-            ) from None
-        raise InputError(
-            "not-json", f"the lockfile is not valid JSONC: {exc.msg} at {where}"
-        ) from None
 
 
 def _jsonc_to_json(text: str) -> str:

@@ -36,8 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-import orjson
-
+from ircore._decode import decode_text, load_json
 from ircore._errors import InputError
 from ircore.inventory._result import LockfileResult
 
@@ -179,47 +178,8 @@ def parse_npm_lockfile(data: bytes, *, manifest: bytes | None = None) -> Lockfil
 
 def _load_json(data: bytes, *, what: str) -> Any:
     """Decode UTF-8 JSON (BOM allowed); every failure becomes an analyst-readable InputError."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        # PowerShell's `>` writes UTF-16; npm cannot read such a file either.
-        raise InputError(
-            "not-json",
-            f"the {what} is UTF-16 encoded (it starts with a UTF-16 byte order mark); npm reads "
-            "only UTF-8, so it was re-saved by some other tool",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = data[exc.start : exc.start + 1]
-        raise InputError(
-            "not-json",
-            f"the {what} is not UTF-8 text (byte {exc.start} is {bad!r}); binary or corrupted file",
-        ) from None
-    if not text.strip():
-        raise InputError(
-            "truncated",
-            f"the {what} is empty ({len(data)} bytes); npm never writes an empty lockfile, so it "
-            "was cut short or created by hand, and npm would ignore it",
-        )
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        if "depth limit" in exc.msg:
-            # Valid JSON that orjson refuses (over 1024 levels); npm never nests lockfiles so deep.
-            raise InputError(
-                "unsupported",
-                f"the {what} nests JSON deeper than the 1024 levels ircore reads (at {where}); "
-                "no npm-written lockfile does",
-            ) from None
-        if exc.pos >= len(text.rstrip()):
-            raise InputError(
-                "truncated",
-                f"the {what} is truncated: the JSON ends at {where} before it is complete "
-                f"({exc.msg})",
-            ) from None
-        raise InputError(
-            "not-json", f"the {what} is not valid JSON: {exc.msg} at {where}"
-        ) from None
+    text = decode_text(data, what=f"the {what}", writer="npm", kind="not-json")
+    return load_json(text, what=f"the {what}", writer="npm")
 
 
 def _json_type(value: Any) -> str:

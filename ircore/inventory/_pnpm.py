@@ -57,6 +57,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
 
+from ircore._decode import decode_text
 from ircore._errors import InputError
 from ircore.inventory._result import LockfileResult
 
@@ -195,7 +196,7 @@ def parse_pnpm_lockfile(data: bytes, *, manifest: bytes | None = None) -> Lockfi
         6.x, 9.x, or YAML aliases of collections, which pnpm never writes).
     """
     del manifest  # documented: the lockfile's importers say everything the manifest would
-    text = _decode(data)
+    text = decode_text(data, what="the lockfile", writer="pnpm").replace("\r\n", "\n")
     complete = text.endswith("\n")
     documents = _load_documents(text, complete=complete)
     warnings: list[str] = []
@@ -240,37 +241,6 @@ def parse_pnpm_lockfile(data: bytes, *, manifest: bytes | None = None) -> Lockfi
 
 
 # --- decoding -----------------------------------------------------------------------------------
-
-
-def _decode(data: bytes) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError(
-            "not-text",
-            "the lockfile is UTF-16 encoded (it starts with a UTF-16 byte order mark); pnpm "
-            "writes UTF-8, so it was re-saved by some other tool",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = data[exc.start : exc.start + 1]
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            "not-text",
-            f"the lockfile is not UTF-8 text (byte {exc.start}, line {line}, is {bad!r}): a "
-            "binary or corrupted file",
-        ) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise InputError(
-            "not-text", f"the lockfile holds a NUL byte on line {line}: a binary file, not YAML"
-        )
-    if not text.strip():
-        raise InputError(
-            "truncated",
-            f"the lockfile is empty ({len(data)} bytes); pnpm never writes an empty lockfile, so "
-            "it was cut short or created by hand",
-        )
-    return text.replace("\r\n", "\n")
 
 
 def _load_documents(text: str, *, complete: bool) -> list[Any]:

@@ -50,6 +50,7 @@ from urllib.parse import quote, unquote, urlsplit
 import orjson
 from ruamel.yaml import YAML
 
+from ircore._decode import decode_text
 from ircore._errors import InputError
 from ircore.inventory._result import LockfileResult
 
@@ -170,7 +171,10 @@ def parse_yarn_lockfile(data: bytes, *, manifest: bytes | None = None) -> Lockfi
         ``"truncated"`` (the file ends in the middle of an entry) or ``"invalid"`` (neither
         format, or an entry yarn would not accept); the message names the line.
     """
-    text = _decode(data)
+    # A blank file is read as format "yarn-empty" below, not refused. CRLF comes from a Windows
+    # checkout; a lone CR is a line break to yarn's tokenizer as well.
+    text = decode_text(data, what="the file", writer="yarn", empty_kind=None)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     warnings: list[str] = []
     content = [line for line in text.split("\n") if line.strip() and not _is_comment(line)]
     if not content:
@@ -213,31 +217,6 @@ def _newline_note(data: bytes) -> list[str]:
 
 
 # --- decoding -----------------------------------------------------------------------------------
-
-
-def _decode(data: bytes) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError(
-            "not-text",
-            "the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); yarn writes "
-            "UTF-8, so it was re-saved by some other tool",
-        )
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise InputError(
-            "not-text", f"the file holds a NUL byte at offset {nul}: binary data, not a yarn.lock"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = data[exc.start : exc.start + 1]
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            "not-text",
-            f"line {line}: byte {exc.start} is {bad!r}, not UTF-8 text; binary or corrupted file",
-        ) from None
-    # CRLF from a Windows checkout; a lone CR is a line break to yarn's tokenizer as well.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _is_comment(line: str) -> bool:

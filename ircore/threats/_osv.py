@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from ircore._decode import decode_text, load_json
 from ircore._errors import InputError
 
 MALWARE_CWE = "CWE-506"
@@ -14,17 +15,8 @@ MALWARE_CWE = "CWE-506"
 
 def decode_json(data: bytes, *, what: str) -> Any:
     """Decode JSON bytes (BOM tolerated) or raise :class:`InputError` saying what was wrong."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
-        raise InputError("empty", f"{what} is empty")
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        truncated = exc.pos >= len(data.rstrip()) - 1
-        kind = "truncated" if truncated else "not-json"
-        detail = "ends before the JSON is complete" if truncated else f"is not valid JSON ({exc})"
-        raise InputError(kind, f"{what} {detail}") from None
+    text = decode_text(data, what=what, kind="not-json", empty_kind="empty")
+    return load_json(text, what=what)
 
 
 def _is_malware(record: Mapping[str, Any]) -> bool:
