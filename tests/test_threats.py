@@ -130,3 +130,48 @@ def test_missing_path_is_a_problem(tmp_path: Path) -> None:
     log = EvidenceLog()
     load_advisories(tmp_path / "nope", log=log)
     assert list(log.problems["kind"]) == ["missing"]
+
+
+@pytest.mark.parametrize(
+    ("record", "needle"),
+    [
+        ({"id": "MAL-1"}, "no 'affected'"),
+        (
+            {
+                "id": "MAL-1",
+                "affected": [{"package": {"ecosystem": "npm", "name": "x"}, "versions": "1.3.0"}],
+            },
+            "'versions' must be a list",
+        ),
+        (
+            {
+                "id": "MAL-1",
+                "affected": [
+                    {"package": {"ecosystem": "npm", "name": "x"}, "ranges": [{"type": "SEMVER"}]}
+                ],
+            },
+            "no 'events'",
+        ),
+        ({"id": "MAL-1", "affected": ["x"]}, "not an object"),
+    ],
+)
+def test_malformed_records_are_problems_not_guesses(
+    tmp_path: Path, record: dict, needle: str
+) -> None:
+    """User report: a string 'versions' was read character by character."""
+    (tmp_path / "r.json").write_text(json.dumps(record))
+    log = EvidenceLog()
+    assert load_advisories(tmp_path, log=log).empty
+    assert list(log.problems["kind"]) == ["invalid"]
+    assert needle in log.problems["message"].iloc[0]
+
+
+def test_withdrawn_and_other_ecosystems_are_read_but_claim_nothing(tmp_path: Path) -> None:
+    (tmp_path / "w.json").write_text(json.dumps({"id": "GHSA-w", "withdrawn": "2024-01-01"}))
+    (tmp_path / "p.json").write_text(
+        json.dumps({"id": "PYSEC-1", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}}]})
+    )
+    log = EvidenceLog()
+    assert load_advisories(tmp_path, log=log).empty
+    assert log.problems.empty
+    assert list(log.inputs["status"]) == ["empty", "empty"]

@@ -39,12 +39,25 @@ def _severity(record: Mapping[str, Any]) -> str:
     return ";".join(str(s) for s in scores if s)
 
 
-def _claims(package: str, versions: list[Any], ranges: list[Any]) -> Iterator[tuple[str, str]]:
+def _claims(holder: Mapping[str, Any], *, where: str) -> Iterator[tuple[str, str]]:
+    """The (kind, spec) claims of an ``affected`` entry or an origin; malformed shapes raise.
+
+    A string where a list belongs would otherwise be read character by character.
+    """
+    versions = holder.get("versions") or []
+    ranges = holder.get("ranges") or []
+    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
+        raise InputError("invalid", f"{where}: 'versions' must be a list of strings")
+    if not isinstance(ranges, list) or not all(isinstance(r, dict) for r in ranges):
+        raise InputError("invalid", f"{where}: 'ranges' must be a list of objects")
     for version in versions:
-        yield "exact", str(version)
+        yield "exact", version
     for rng in ranges:
         if str(rng.get("type", "")).upper() in {"SEMVER", "ECOSYSTEM"}:
-            yield "osv_events", orjson.dumps(rng.get("events") or []).decode()
+            events = rng.get("events")
+            if not isinstance(events, list) or not events:
+                raise InputError("invalid", f"{where}: a range has no 'events' list")
+            yield "osv_events", orjson.dumps(events).decode()
 
 
 def osv_advisory_rows(record: Any, *, evidence: str, source: str) -> list[dict[str, Any]]:
@@ -58,6 +71,10 @@ def osv_advisory_rows(record: Any, *, evidence: str, source: str) -> list[dict[s
         raise InputError("invalid", f"{evidence} is not an OSV record (no 'id')")
     if record.get("withdrawn"):
         return []
+    if not isinstance(record.get("affected"), list):
+        raise InputError(
+            "invalid", f"{evidence}: record {record['id']} lists no 'affected' packages"
+        )
     malware = _is_malware(record)
     common = {
         "advisory_id": str(record["id"]),
@@ -73,16 +90,14 @@ def osv_advisory_rows(record: Any, *, evidence: str, source: str) -> list[dict[s
     }
     rows: list[dict[str, Any]] = []
     npm_packages = []
-    for affected in record.get("affected") or []:
+    for affected in record["affected"]:
+        if not isinstance(affected, dict):
+            raise InputError("invalid", f"{evidence}: an 'affected' entry is not an object")
         package = affected.get("package") or {}
         if str(package.get("ecosystem", "")).lower() != "npm" or not package.get("name"):
             continue
         npm_packages.append(str(package["name"]))
-        for kind, spec in _claims(
-            package["name"],
-            list(affected.get("versions") or []),
-            list(affected.get("ranges") or []),
-        ):
+        for kind, spec in _claims(affected, where=f"{evidence} ({package['name']})"):
             rows.append(
                 {
                     **common,
@@ -97,11 +112,7 @@ def osv_advisory_rows(record: Any, *, evidence: str, source: str) -> list[dict[s
     if len(set(npm_packages)) == 1:
         for origin in origins:
             label = f"{origin.get('source', '?')}:{origin.get('id', '')}@{origin.get('import_time', '')}"
-            for kind, spec in _claims(
-                npm_packages[0],
-                list(origin.get("versions") or []),
-                list(origin.get("ranges") or []),
-            ):
+            for kind, spec in _claims(origin, where=f"{evidence} (origin {label})"):
                 rows.append(
                     {
                         **common,
