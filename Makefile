@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: setup demo test lint chromium bench clean
 
 $(BIN)/.installed: pyproject.toml
+	@echo "installing ircore and its dependencies into $(VENV) (about a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -15,17 +15,23 @@ from ircore.analysis import (
     DEPENDENCY_PATHS,
     affected_repos,
     blast_radius_summary,
+    breakdown_figures,
     dependency_paths,
     headline_figures,
+    headline_highlight,
+    unread_inputs,
 )
 from ircore.report import (
     affected_repos_figure,
     blast_radius_tree_figure,
     check_parameters,
+    evidence_root,
     figure_bundle,
     headline_html,
     incident_html,
+    inputs_display,
     problems_html,
+    scope_html,
     table_html,
 )
 
@@ -125,22 +131,43 @@ def test_summary_counts_occurrences_once_and_keeps_unknowns_apart(
     assert "3 of 4 repositories" in s["verdict"]
 
 
-def test_headline_figures_show_not_stated_only_when_there_are_some(
+def test_headline_figures_lead_every_page_and_agree_in_number(
+    exposure: pd.DataFrame, inventory: pd.DataFrame
+) -> None:
+    inputs = inputs_frame({"acme/web": "parsed", "acme/docs": "failed"})
+    summary = blast_radius_summary(exposure, inventory, inputs)
+    # index.html and the section show these four, in this order
+    assert headline_figures(summary) == {
+        "Repositories affected": "3 of 4",
+        "Occurrences": 5,
+        "Branches and PRs affected": 4,
+        "Input problem": 1,
+    }
+    assert headline_highlight(summary) == ["Repositories affected", "Input problem"]
+
+    one = exposure.loc[(exposure["repo"] == "acme/cli")]
+    summary = blast_radius_summary(one, inventory, inputs_frame({"acme/cli": "parsed"}))
+    assert list(headline_figures(summary)) == [
+        "Repository affected",
+        "Occurrence",
+        "Branch or PR affected",
+        "Input problems",
+    ]
+    assert headline_highlight(summary) == ["Repository affected"]
+
+
+def test_breakdown_figures_show_not_stated_only_when_there_are_some(
     exposure: pd.DataFrame, inventory: pd.DataFrame
 ) -> None:
     inputs = inputs_frame({"acme/web": "parsed"})
-    figures = headline_figures(blast_radius_summary(exposure, inventory, inputs))
-    assert figures["Repositories affected"] == "3 of 4"
+    figures = breakdown_figures(blast_radius_summary(exposure, inventory, inputs))
+    assert figures["Direct dependency"] == 1
+    assert figures["Transitive dependencies"] == 3
     assert figures["Direct or transitive: not stated"] == 1
     assert figures["Dev or production: not stated"] == 1
     known = exposure.loc[exposure["name"] != "debug"]
-    figures = headline_figures(blast_radius_summary(known, inventory, inputs))
+    figures = breakdown_figures(blast_radius_summary(known, inventory, inputs))
     assert not any("not stated" in label for label in figures)
-    assert list(figures)[:3] == [
-        "Repositories affected",
-        "Branches, PRs and commits affected",
-        "Occurrences",
-    ]
 
 
 def test_summary_never_says_clear_when_an_input_was_not_read(inventory: pd.DataFrame) -> None:
@@ -166,6 +193,95 @@ def test_summary_never_says_clear_when_an_input_was_not_read(inventory: pd.DataF
     s = blast_radius_summary(empty, new_frame("inventory"), new_frame("inputs"))
     assert s["verdict_level"] == "inconclusive"
     assert s["repos_scanned"] == 0
+
+
+def advisories_frame(n: int) -> pd.DataFrame:
+    return new_frame(
+        "advisories",
+        [
+            {"advisory_id": f"MAL-{i}", "package": "chalk", "spec": "5.6.1", "role": "affected"}
+            for i in range(n)
+        ]
+        + [{"advisory_id": "MAL-0", "package": "chalk", "spec": "5.6.1", "role": "origin"}],
+    )
+
+
+def advisory_inputs(n: int) -> pd.DataFrame:
+    return new_frame(
+        "inputs",
+        [
+            {"source": "osv-dir", "evidence": f"/x/osv/MAL-{i}.json", "status": "parsed"}
+            for i in range(n)
+        ],
+    )
+
+
+def test_summary_never_says_clear_without_lockfiles_or_advisories(
+    inventory: pd.DataFrame,
+) -> None:
+    empty = new_frame("exposure")
+    # Every input read, but every one was an advisory: no lockfile was found at all.
+    s = blast_radius_summary(
+        empty,
+        new_frame("inventory"),
+        advisory_inputs(2),
+        problems=new_frame("problems"),
+        advisories=advisories_frame(2),
+    )
+    assert (s["complete"], s["verdict_level"]) == (True, "inconclusive")
+    assert s["verdict"].startswith("Inconclusive: no lockfiles were found in the sources")
+    assert (s["lockfile_inputs"], s["lockfiles_read"], s["advisory_claims"]) == (0, 0, 2)
+
+    # Every lockfile read, nothing to match them against.
+    lockfiles = inputs_frame({"acme/web": "parsed"})
+    s = blast_radius_summary(
+        empty, inventory, lockfiles, problems=new_frame("problems"), advisories=advisories_frame(0)
+    )
+    assert s["verdict_level"] == "inconclusive"
+    assert "no advisories were loaded" in s["verdict"]
+    assert "Not affected" not in s["verdict"]
+
+    # Both present and read: now, and only now, "not affected".
+    both = pd.concat([lockfiles, advisory_inputs(1)], ignore_index=True)
+    s = blast_radius_summary(
+        empty, inventory, both, problems=new_frame("problems"), advisories=advisories_frame(1)
+    )
+    assert s["verdict_level"] == "clear"
+    assert s["verdict"] == (
+        "Not affected: no compromised version was found, and every input was read "
+        "(2 inputs, 2 repositories)."
+    )
+    # ... and "1 input", "1 repository" when there is one of each
+    s = blast_radius_summary(
+        empty,
+        new_frame("inventory"),
+        lockfiles,
+        problems=new_frame("problems"),
+        advisories=advisories_frame(1),
+    )
+    assert s["verdict"].endswith("every input was read (1 input, 1 repository).")
+
+    # Lockfiles found, none readable
+    s = blast_radius_summary(empty, inventory, inputs_frame({"acme/web": "failed"}))
+    assert s["verdict"] == (
+        "Inconclusive: the only lockfile found could not be read, so nothing can be concluded."
+    )
+    s = blast_radius_summary(empty, inventory, inputs_frame({"a": "failed", "b": "failed"}))
+    assert s["verdict"].startswith("Inconclusive: none of the 2 lockfiles found could be read")
+
+
+def test_verdict_grammar_for_one(exposure: pd.DataFrame, inventory: pd.DataFrame) -> None:
+    one = exposure.loc[exposure["repo"] == "acme/cli"]
+    s = blast_radius_summary(
+        one,
+        new_frame("inventory"),
+        inputs_frame({"acme/cli": "parsed"}),
+        problems=new_frame("problems"),
+        advisories=advisories_frame(1),
+    )
+    assert s["verdict"] == (
+        "Affected: compromised versions were found in 1 of 1 repository (1 occurrence)."
+    )
 
 
 def test_summary_failed_input_with_its_problem_row_counts_once(inventory: pd.DataFrame) -> None:
@@ -270,11 +386,126 @@ def test_table_html_escapes_and_truncates_visibly() -> None:
     )
     markup = table_html(frame, max_rows=2)
     assert EVIL not in markup and "&lt;img src=x onerror=alert(1)&gt;" in markup
-    assert "<td>yes</td>" in markup and "<td>—</td>" in markup
+    assert '<td class="n">yes</td>' in markup and '<td class="n">—</td>' in markup
     assert "first 2 of 3 rows" in markup
+    # a column of long text keeps a readable width on a phone
+    long = pd.DataFrame({"kind": ["x"], "message": ["a sentence that is long " * 3]})
+    markup = table_html(long)
+    assert '<th class="w">message</th>' in markup and "<th>kind</th>" in markup
+    assert '<td class="n">x</td><td>a sentence' in markup  # names never break at a hyphen
     assert "No rows" in table_html(frame.iloc[0:0], empty_message="No rows.")
     assert "<th>name</th>" in table_html(frame, columns=["name"])
     assert "<th>dev</th>" not in table_html(frame, columns=["name"])
+
+
+def test_unread_inputs_lists_problems_and_failed_inputs_without_one() -> None:
+    problems = new_frame(
+        "problems",
+        [
+            {
+                "source": "clone",
+                "evidence": "/clones/acme/x/package-lock.json",
+                "kind": "truncated",
+            },
+            {"source": "inventory", "evidence": "/nowhere", "kind": "missing"},
+        ],
+    )
+    inputs = inputs_frame({"acme/x": "failed", "acme/y": "failed", "acme/z": "parsed"})
+    unread = unread_inputs(problems, inputs)
+    assert unread["kind"].tolist() == ["truncated", "missing", "failed"]
+    assert unread["evidence"].iloc[2] == "/clones/acme/y/package-lock.json"
+    s = blast_radius_summary(
+        new_frame("exposure"), new_frame("inventory"), inputs, problems=problems
+    )
+    assert s["unread"] == len(unread) == 3
+
+
+def test_paths_are_shown_relative_to_the_scanned_root() -> None:
+    inputs = new_frame(
+        "inputs",
+        [
+            {
+                "source": "git",
+                "evidence": "/home/alice/ir/repos/web@0123456789ab:client/package-lock.json",
+                "repo": "web",
+                "ref": "main",
+                "file": "client/package-lock.json",
+                "format": "npm-lock-v3",
+                "status": "parsed",
+            },
+            {
+                "source": "osv-dir",
+                "evidence": "/home/alice/ir/advisories/osv/MAL-2025-1.json",
+                "status": "parsed",
+            },
+            {
+                "source": "list",
+                "evidence": "/home/alice/ir/advisories/lists/qix.csv",
+                "file": "qix.csv",
+                "format": "published list",
+                "status": "parsed",
+            },
+            {
+                "source": "osv-zip",
+                "evidence": "/home/alice/ir/advisories/all.zip!osv/MAL-2.json",
+                "status": "parsed",
+            },
+        ],
+    )
+    assert evidence_root(inputs) == "/home/alice/ir"
+    shown = inputs_display(inputs)
+    assert shown["input"].tolist() == [
+        "client/package-lock.json",
+        "advisories/osv/MAL-2025-1.json",
+        "advisories/lists/qix.csv",
+        "advisories/all.zip!osv/MAL-2.json",
+    ]
+    assert shown["format"].tolist() == [
+        "npm-lock-v3",
+        "OSV record",
+        "published list",
+        "OSV record",
+    ]
+    problems = new_frame(
+        "problems",
+        [
+            {
+                "source": "git",
+                "evidence": "/home/alice/ir/repos/api@0123456789ab:package-lock.json",
+                "kind": "truncated",
+                "message": "/home/alice/ir/repos/api: <b>eof</b>",
+                "repo": "api",
+                "ref": "main",
+            }
+        ],
+    )
+    markup = problems_html(problems, inputs)
+    assert "/home/alice" not in markup
+    assert "repos/api@0123456789ab:package-lock.json" in markup
+    assert "repos/api: &lt;b&gt;eof&lt;/b&gt;" in markup
+    # nothing in common but "/": nothing to shorten, nothing mangled
+    apart = new_frame(
+        "inputs", [{"evidence": "/a/x/package-lock.json"}, {"evidence": "/b/y/yarn.lock"}]
+    )
+    assert evidence_root(apart) == ""
+    assert evidence_root(new_frame("inputs", [{"evidence": "https://x"}])) == ""
+
+
+def test_scope_says_what_was_scanned_and_that_history_is_not() -> None:
+    git = new_frame(
+        "inputs",
+        [
+            {"source": "git", "evidence": f"/r/{r}@0123456789ab:package-lock.json", "repo": r}
+            for r in ("a", "a", "<b>")
+        ]
+        + [{"source": "osv-dir", "evidence": "/r/osv/x.json"}],
+    )
+    text = scope_html(git)
+    assert "the tips of every branch and pull-request ref of 2 git repositories" in text
+    assert "history (what was present earlier and has since been removed) is not covered" in text
+    folder = new_frame("inputs", [{"source": "folder", "evidence": "/p/package-lock.json"}])
+    assert "1 lockfile in folders" in scope_html(folder, covers="this report")
+    assert "covered by this report" in scope_html(folder, covers="this report")
 
 
 def test_problems_html_lists_every_problem_and_refuses_not_affected() -> None:
@@ -297,8 +528,8 @@ def test_problems_html_lists_every_problem_and_refuses_not_affected() -> None:
     assert "<script>" not in markup
     assert markup.count("&lt;script&gt;") == 60  # never truncated
     assert '"Not affected" cannot be concluded' in markup
-    # failed inputs with no problem row are listed as well
-    assert "/clones/acme/y/package-lock.json" in markup
+    # failed inputs with no problem row are listed as well, relative to the scanned root
+    assert ">y/package-lock.json</td>" in markup and "/clones/acme" not in markup
     assert "62 input problems" in markup
 
     ok = problems_html(new_frame("problems"), inputs_frame({"a": "parsed", "b": "empty"}))
@@ -321,6 +552,7 @@ def test_headline_and_incident_escape() -> None:
     )
     card = incident_html(incident)
     assert "<script>" not in card and "<img" not in card and "MAL-&lt;1&gt;" in card
+    assert '<code class="id">MAL-&lt;1&gt;</code>' in card  # never broken inside
     assert "all versions" in card
 
 

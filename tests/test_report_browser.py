@@ -20,8 +20,10 @@ from tests.test_report_bundle import (  # the same hostile investigation as the 
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+#: EVIL_PATH as the report shows it: relative to /clones/acme, which every input shares.
+SHOWN_EVIL_PATH = EVIL_PATH.removeprefix("/clones/acme/")
+
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "reports" / "screenshots"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,6 +34,56 @@ ARGS = [
 ]
 COUNT_CHARTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
     .filter(el => el.querySelector('svg.main-svg')).length"""
+
+
+def screenshot(page: Any, name: str, tmp_path: Path) -> Path:
+    """Save a full-page screenshot: in $IRCORE_SCREENSHOTS when set, else in the test's tmp dir.
+
+    Never in the checkout by default: a test run should not leave files behind.
+    """
+    folder = Path(os.environ.get("IRCORE_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+#: The width of a small phone.
+PHONE = 390
+LAYOUT_AT_PHONE_WIDTH = """() => {
+  const box = document.querySelector('.ircore-box[role=alert] .ircore-scroll');
+  const verdict = document.querySelector('.ircore-box h3');
+  const problems = document.querySelector('.ircore-box[role=alert]');
+  const figures = Array.from(document.querySelectorAll('.ircore-card .v'));
+  return {
+    pageScrolls: document.documentElement.scrollWidth > window.innerWidth,
+    tableScrolls: box ? box.scrollWidth > box.clientWidth : null,
+    tableInsideBox: box ? box.getBoundingClientRect().right
+        <= problems.getBoundingClientRect().right : null,
+    verdictAbove: verdict.getBoundingClientRect().top < problems.getBoundingClientRect().top,
+    verdict: verdict.textContent,
+    wrappedFigures: figures.filter(v => v.getClientRects().length !== 1
+        || v.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(v).lineHeight))
+        .map(v => v.textContent),
+    brokenIds: Array.from(document.querySelectorAll('code.id'))
+        .filter(c => c.getClientRects().length !== 1).map(c => c.textContent),
+  };
+}"""
+
+
+def assert_phone_layout(browser: Any, url: str, tmp_path: Path, name: str) -> dict[str, Any]:
+    """At 390 px: no sideways page, problems scroll in their box, verdict first, no broken figures."""
+    page = browser.new_page(viewport={"width": PHONE, "height": 844})
+    page.goto(url, wait_until="load")
+    layout: dict[str, Any] = page.evaluate(LAYOUT_AT_PHONE_WIDTH)
+    screenshot(page, name, tmp_path)
+    page.close()
+    assert layout["pageScrolls"] is False
+    assert layout["tableInsideBox"] is True
+    assert layout["verdictAbove"] is True
+    assert layout["wrappedFigures"] == []
+    assert layout["brokenIds"] == []
+    return layout
 
 
 def require_chromium() -> None:
@@ -99,7 +151,7 @@ def assert_quiet(watch: Watch) -> None:
     assert watch.dialogs == []
 
 
-def test_section_renders_every_chart_offline(browser: Any, bundle: Path) -> None:
+def test_section_renders_every_chart_offline(browser: Any, bundle: Path, tmp_path: Path) -> None:
     page, watch = open_page(browser, (bundle / "blast_radius.html").as_uri())
     expected = figures_in(bundle / "notebooks" / "blast_radius.ipynb")
     assert expected == 2
@@ -108,8 +160,10 @@ def test_section_renders_every_chart_offline(browser: Any, bundle: Path) -> None
     assert page.evaluate(COUNT_CHARTS) == expected
 
     text = page.evaluate("() => document.body.innerText")
-    for hostile in (EVIL_PACKAGE, EVIL_PATH, EVIL_FILE):
+    # the hostile path is shown (as text), relative to the folder every input shares
+    for hostile in (EVIL_PACKAGE, SHOWN_EVIL_PATH, EVIL_FILE):
         assert hostile in text, hostile
+    assert EVIL_PATH not in text
     # the package name is drawn as text inside the charts too, not swallowed as a tag
     charts = page.evaluate(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
@@ -128,20 +182,20 @@ def test_section_renders_every_chart_offline(browser: Any, bundle: Path) -> None
     # no code in a shared report
     assert "setup_notebook" not in text and "Investigation.load" not in text
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "blast_radius.png"), full_page=True)
+    screenshot(page, "blast_radius.png", tmp_path)
     assert_quiet(watch)
     page.close()
+    assert_phone_layout(browser, (bundle / "blast_radius.html").as_uri(), tmp_path, "phone.png")
 
 
-def test_index_renders_and_links(browser: Any, bundle: Path) -> None:
+def test_index_renders_and_links(browser: Any, bundle: Path, tmp_path: Path) -> None:
     page, watch = open_page(browser, (bundle / "index.html").as_uri())
     text = page.evaluate("() => document.body.innerText")
-    assert EVIL_PACKAGE in text and EVIL_PATH in text
+    assert EVIL_PACKAGE in text and SHOWN_EVIL_PATH in text and EVIL_PATH not in text
     assert "cannot be concluded" in text
     assert page.evaluate("() => document.querySelectorAll('script, img').length") == 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "index.png"), full_page=True)
+    screenshot(page, "index.png", tmp_path)
+    assert_phone_layout(browser, (bundle / "index.html").as_uri(), tmp_path, "index-phone.png")
 
     page.click("text=Blast radius")
     page.wait_for_load_state("load")

@@ -20,7 +20,7 @@ from plotly.offline import get_plotlyjs
 
 from ircore._frames import new_frame
 from ircore._investigation import Incident, Investigation
-from ircore.report import build_report, package_notebooks
+from ircore.report import BundleRefused, build_report, package_notebooks
 
 pytestmark = pytest.mark.slow
 
@@ -197,6 +197,17 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _siblings(out: Path) -> list[str]:
+    """Working folders a build left beside ``out`` (it should leave none)."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def test_bundle_files(bundle: Path) -> None:
     for name in (
         "index.html",
@@ -216,6 +227,9 @@ def test_bundle_files(bundle: Path) -> None:
     }
     again = Investigation.load(bundle / "evidence")
     assert EVIL_PACKAGE in set(again.exposure["name"])
+    # built beside, moved into place: nothing left over, and readable as a normal folder is
+    assert _siblings(bundle) == []
+    assert bundle.stat().st_mode & 0o777 == 0o777 & ~_umask()
 
 
 def test_manifest(bundle: Path) -> None:
@@ -240,6 +254,9 @@ def test_manifest(bundle: Path) -> None:
     [lock] = manifest["inputs"]
     data = Path(lock["path"]).read_bytes()
     assert lock["sha256"] == hashlib.sha256(data).hexdigest() and lock["bytes"] == len(data)
+    # every file of the bundle, so anything else in the folder is known not to be ours
+    on_disk = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == on_disk
 
 
 def test_executed_notebook(bundle: Path) -> None:
@@ -252,6 +269,11 @@ def test_executed_notebook(bundle: Path) -> None:
     assert 'evidence = "evidence"' in injected[0].source
     assert str(bundle) not in injected[0].source
     assert figures_in(bundle / "notebooks" / "blast_radius.ipynb") == 2
+    # papermill records where it read and wrote: no local (or temporary) path in a shared file
+    assert nb.metadata.papermill.input_path == "ircore/notebooks/blast_radius.ipynb"
+    assert nb.metadata.papermill.output_path == "notebooks/blast_radius.ipynb"
+    text = (bundle / "notebooks" / "blast_radius.ipynb").read_text()
+    assert str(bundle.parent) not in text and str(REPO_NOTEBOOK.parent) not in text
 
 
 def test_repo_notebook_is_committed_clean() -> None:
@@ -334,31 +356,78 @@ def test_refuses_secrets_before_writing_anything(tmp_path: Path) -> None:
 
 
 def test_refuses_to_clobber(tmp_path: Path, bundle: Path) -> None:
-    with pytest.raises(FileExistsError):
+    with pytest.raises(
+        FileExistsError, match=r"already holds a report bundle; pass overwrite=True"
+    ):
         build_report(hostile_investigation(), out=bundle)
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "notes.txt").write_text("mine")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileExistsError, match="holds no report bundle"):
         build_report(hostile_investigation(), out=precious, overwrite=True)
     assert (precious / "notes.txt").read_text() == "mine"
+    a_file = tmp_path / "report.html"
+    a_file.write_text("not a folder")
+    with pytest.raises(BundleRefused, match="is a file"):
+        build_report(hostile_investigation(), out=a_file, overwrite=True)
+    assert a_file.read_text() == "not a folder"
     with pytest.raises(ValueError, match="no report notebook"):
         build_report(hostile_investigation(), out=tmp_path / "x", notebooks=("nope",))
+
+
+def test_overwrite_refuses_a_bundle_holding_notes_and_names_them(
+    tmp_path: Path, bundle: Path
+) -> None:
+    copy = tmp_path / "report"
+    shutil.copytree(bundle, copy)
+    (copy / "notes.md").write_text("call the vendor back")
+    (copy / "evidence" / "extra.csv").write_text("a,b\n")
+    before = sorted(p.relative_to(copy) for p in copy.rglob("*"))
+    with pytest.raises(BundleRefused) as refused:
+        build_report(hostile_investigation(), out=copy, overwrite=True)
+    assert "evidence/extra.csv, notes.md" in str(refused.value)
+    assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before
+    assert _siblings(copy) == []
+
+
+def test_failed_rebuild_leaves_the_earlier_bundle_intact(tmp_path: Path, bundle: Path) -> None:
+    import papermill
+
+    copy = tmp_path / "report"
+    shutil.copytree(bundle, copy)
+    digests = {
+        p.relative_to(copy): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in copy.rglob("*")
+        if p.is_file()
+    }
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(_raising_notebook("raise RuntimeError('evidence is odd')"), broken)
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        build_report(hostile_investigation(), out=copy, notebooks=(broken,), overwrite=True)
+    assert any("left as it was" in note for note in getattr(failed.value, "__notes__", []))
+    after = {
+        p.relative_to(copy): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in copy.rglob("*")
+        if p.is_file()
+    }
+    assert after == digests
+    assert _siblings(copy) == []
+
+
+def _raising_notebook(source: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source)],
+        metadata={
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+        },
+    )
 
 
 def test_failed_notebook_leaves_a_bundle_that_says_so(tmp_path: Path) -> None:
     import papermill
 
     broken = tmp_path / "broken.ipynb"
-    nbformat.write(
-        nbformat.v4.new_notebook(
-            cells=[nbformat.v4.new_code_cell("raise RuntimeError('evidence is odd')")],
-            metadata={
-                "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
-            },
-        ),
-        broken,
-    )
+    nbformat.write(_raising_notebook("raise RuntimeError('evidence is odd')"), broken)
     out = tmp_path / "out"
     with pytest.raises(papermill.PapermillExecutionError):
         build_report(hostile_investigation(), out=out, notebooks=(broken,))
@@ -366,10 +435,11 @@ def test_failed_notebook_leaves_a_bundle_that_says_so(tmp_path: Path) -> None:
     assert manifest["status"] == "failed" and "evidence is odd" in manifest["error"]
     assert "evidence is odd" in (out / "notebooks" / "broken.ipynb").read_text()
     assert not (out / "index.html").exists()
-    # a failed bundle is still a bundle: it can be replaced
+    # a failed bundle is still a bundle (its manifest lists what it wrote): it can be replaced
     build_report(hostile_investigation(), out=out, overwrite=True)
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
     assert not (out / "notebooks" / "broken.ipynb").exists()
+    assert _siblings(out) == []
 
 
 FRESH_VENV_SCRIPT = """

@@ -28,6 +28,12 @@ OCCURRENCE_KEY: tuple[str, ...] = (
     "dependency_path",
 )
 
+#: ``source`` values of the ``inputs`` rows that advisory loaders write. Every other input is
+#: evidence of what is installed (a lockfile, a manifest, a folder): the thing looked *at*.
+ADVISORY_SOURCES: frozenset[str] = frozenset(
+    {"osv-dir", "osv-zip", "list", "advisories", "incident"}
+)
+
 AFFECTED_REPOS: dict[str, str] = {
     "package_version": STRING,
     "package": STRING,
@@ -99,6 +105,7 @@ def blast_radius_summary(
     inputs: pd.DataFrame,
     *,
     problems: pd.DataFrame | None = None,
+    advisories: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Count how far the compromised versions reached.
 
@@ -112,6 +119,10 @@ def blast_radius_summary(
         ``inputs`` frame: every input looked at, with its status.
     problems : pandas.DataFrame, optional
         ``problems`` frame; when given, any row makes the result incomplete.
+    advisories : pandas.DataFrame, optional
+        ``advisories`` frame the exposure was matched against. When given and it holds no
+        claim (no row with role ``affected``), nothing was looked for, so the verdict is
+        inconclusive rather than "not affected".
 
     Returns
     -------
@@ -119,10 +130,12 @@ def blast_radius_summary(
         ``repos_scanned``, ``repos_affected``, ``refs_affected`` (distinct repo and ref),
         ``default_branch_repos_affected``, ``occurrences``, ``direct``, ``transitive``,
         ``direct_unknown``, ``dev_only``, ``prod``, ``dev_unknown``, ``packages_affected``
-        (sorted ``name@version`` list), ``inputs_total``, ``inputs_failed``, ``problems``,
-        ``unread`` (problem rows plus failed inputs that have none), ``complete`` (every
-        input read), ``verdict`` (one plain sentence) and ``verdict_level``
-        (``"affected"``, ``"clear"`` or ``"inconclusive"``).
+        (sorted ``name@version`` list), ``inputs_total``, ``inputs_failed``,
+        ``lockfile_inputs`` (inputs that are not advisory files), ``lockfiles_read`` (those
+        parsed or empty), ``advisory_claims`` (``None`` when ``advisories`` is not given),
+        ``problems``, ``unread`` (problem rows plus failed inputs that have none),
+        ``complete`` (every input read), ``verdict`` (one plain sentence) and
+        ``verdict_level`` (``"affected"``, ``"clear"`` or ``"inconclusive"``).
     """
     occ = occurrences(exposure)
     direct, transitive, direct_unknown = _count_flag(occ["direct"])
@@ -132,7 +145,11 @@ def blast_radius_summary(
     refs = {(r, f) for r, f in zip(_text(occ["repo"]), _text(occ["ref"]), strict=True)}
 
     inputs_total = len(inputs)
-    inputs_failed = int((_text(inputs["status"]) == "failed").sum())
+    status = _text(inputs["status"])
+    inputs_failed = int((status == "failed").sum())
+    lockfile_rows = ~_text(inputs["source"]).isin(ADVISORY_SOURCES)
+    lockfiles_read = int((lockfile_rows & (status != "failed")).sum())
+    claims = None if advisories is None else advisory_claims(advisories)
     problem_count = 0 if problems is None else len(problems)
     unread = problem_count + _failed_without_problem(inputs, problems)
     complete = unread == 0
@@ -143,6 +160,9 @@ def blast_radius_summary(
         repos_affected=len(affected),
         repos_scanned=len(scanned),
         inputs_total=inputs_total,
+        lockfiles_read=lockfiles_read,
+        lockfile_inputs=int(lockfile_rows.sum()),
+        claims=claims,
         unread=unread,
         complete=complete,
     )
@@ -161,12 +181,52 @@ def blast_radius_summary(
         "packages_affected": sorted(set(package_versions(occ))),
         "inputs_total": inputs_total,
         "inputs_failed": inputs_failed,
+        "lockfile_inputs": int(lockfile_rows.sum()),
+        "lockfiles_read": lockfiles_read,
+        "advisory_claims": claims,
         "problems": problem_count,
         "unread": unread,
         "complete": complete,
         "verdict": verdict,
         "verdict_level": level,
     }
+
+
+def unread_inputs(problems: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
+    """List everything that stands between the evidence and a "not affected": one row each.
+
+    Parameters
+    ----------
+    problems : pandas.DataFrame
+        ``problems`` frame.
+    inputs : pandas.DataFrame
+        ``inputs`` frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source``, ``evidence``, ``kind``, ``message``, ``repo``, ``ref``: every
+        problem row, then every failed input that has no problem row (kind ``failed``). Its
+        length is the ``unread`` count of :func:`blast_radius_summary`.
+    """
+    rows = problems.loc[:, ["source", "evidence", "kind", "message", "repo", "ref"]].copy()
+    failed = inputs.loc[_text(inputs["status"]) == "failed"]
+    # An input marked failed with no problem row would otherwise vanish from the list.
+    covered = set(problems["evidence"].dropna().astype(str))
+    orphans = failed.loc[~_text(failed["evidence"]).isin(covered)]
+    if not orphans.empty:
+        extra = pd.DataFrame(
+            {
+                "source": orphans["source"],
+                "evidence": orphans["evidence"],
+                "kind": "failed",
+                "message": "marked as failed by its loader, with no further detail",
+                "repo": orphans["repo"],
+                "ref": orphans["ref"],
+            }
+        )
+        rows = pd.concat([rows, extra], ignore_index=True)
+    return rows.reset_index(drop=True)
 
 
 def _failed_without_problem(inputs: pd.DataFrame, problems: pd.DataFrame | None) -> int:
@@ -176,8 +236,24 @@ def _failed_without_problem(inputs: pd.DataFrame, problems: pd.DataFrame | None)
     return int((~failed.isin(covered)).sum())
 
 
-def _inputs(n: int) -> str:
-    return f"{n} input" if n == 1 else f"{n} inputs"
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """Return ``"1 input"``, ``"2 inputs"``: the count and the word that agrees with it.
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    singular : str
+        The word for one (``"repository"``).
+    plural_form : str, optional
+        The word for any other count; ``singular + "s"`` by default.
+    """
+    return f"{n:,} {noun(n, singular, plural_form)}"
+
+
+def noun(n: int, singular: str, plural_form: str | None = None) -> str:
+    """Return ``singular`` when ``n`` is 1, else the plural (``singular + "s"`` by default)."""
+    return singular if n == 1 else (plural_form or singular + "s")
 
 
 def _verdict(
@@ -186,33 +262,66 @@ def _verdict(
     repos_affected: int,
     repos_scanned: int,
     inputs_total: int,
+    lockfiles_read: int,
+    lockfile_inputs: int,
+    claims: int | None,
     unread: int,
     complete: bool,
 ) -> tuple[str, str]:
-    # The wording is the contract of DESIGN.md: "not affected" only when every input was read.
+    # The wording is the contract of DESIGN.md: "not affected" only when every input was read,
+    # and only when something was both looked at (lockfiles) and looked for (advisories).
+    unread_clause = f"{plural(unread, 'input')} could not be read"
     if occurrences:
         sentence = (
-            f"Affected: compromised versions were found in {repos_affected} of "
-            f"{repos_scanned} repositories ({occurrences} occurrences)."
+            f"Affected: compromised versions were found in {repos_affected:,} of "
+            f"{plural(repos_scanned, 'repository', 'repositories')} "
+            f"({plural(occurrences, 'occurrence')})."
         )
         if not complete:
-            sentence += f" {_inputs(unread)} could not be read, so there may be more."
+            sentence += f" {unread_clause}, so there may be more."
         return "affected", sentence
-    if inputs_total == 0:
+    if inputs_total == 0 and not claims:
         return "inconclusive", "Inconclusive: no inputs were recorded, so nothing can be concluded."
+    missing = []
+    if lockfile_inputs == 0:
+        missing.append("no lockfiles were found in the sources")
+    elif lockfiles_read == 0:
+        missing.append(
+            "the only lockfile found could not be read"
+            if lockfile_inputs == 1
+            else f"none of the {lockfile_inputs:,} lockfiles found could be read"
+        )
+    if claims == 0:
+        missing.append("no advisories were loaded (nothing to match against)")
+    if missing:
+        sentence = f"Inconclusive: {' and '.join(missing)}, so nothing can be concluded."
+        if unread and lockfiles_read:
+            sentence += f" {unread_clause}."
+        return "inconclusive", sentence
     if not complete:
         return "inconclusive", (
             f"Inconclusive: no compromised version was found in what could be read, but "
-            f'{_inputs(unread)} could not be read, so "not affected" cannot be concluded.'
+            f'{unread_clause}, so "not affected" cannot be concluded.'
         )
     return "clear", (
         f"Not affected: no compromised version was found, and every input was read "
-        f"({inputs_total} inputs, {repos_scanned} repositories)."
+        f"({plural(inputs_total, 'input')}, "
+        f"{plural(repos_scanned, 'repository', 'repositories')})."
     )
 
 
+def advisory_claims(advisories: pd.DataFrame) -> int:
+    """Count the claims in ``advisories`` that matching uses (rows with role ``affected``)."""
+    if advisories.empty:
+        return 0
+    return int((_text(advisories["role"]) == "affected").sum())
+
+
 def headline_figures(summary: Mapping[str, Any]) -> dict[str, str | int]:
-    """Pick the big numbers of a blast-radius summary, labelled for a non-specialist reader.
+    """Pick the four numbers every page leads with, labelled for a non-specialist reader.
+
+    ``index.html`` and each section show the same tiles in the same order, so a reader who
+    moves between them compares like with like.
 
     Parameters
     ----------
@@ -222,15 +331,52 @@ def headline_figures(summary: Mapping[str, Any]) -> dict[str, str | int]:
     Returns
     -------
     dict of str to str or int
-        Label → value, in reading order. "Not stated" counts (a lockfile that does not say
-        whether a package is direct or dev-only) appear only when there are some.
+        Label → value: repositories affected ("12 of 27"), occurrences, branches and PRs
+        affected, input problems. Each label agrees in number with its value.
     """
-    figures: dict[str, str | int] = {
-        "Repositories affected": f"{summary['repos_affected']} of {summary['repos_scanned']}",
-        "Branches, PRs and commits affected": summary["refs_affected"],
-        "Occurrences": summary["occurrences"],
-        "Direct dependency": summary["direct"],
-        "Transitive dependency": summary["transitive"],
+    repos, refs = summary["repos_affected"], summary["refs_affected"]
+    occurrences_, unread = summary["occurrences"], summary["unread"]
+    return {
+        noun(repos, "Repository affected", "Repositories affected"): (
+            f"{repos:,} of {summary['repos_scanned']:,}"
+        ),
+        noun(occurrences_, "Occurrence"): occurrences_,
+        noun(refs, "Branch or PR affected", "Branches and PRs affected"): refs,
+        noun(unread, "Input problem"): unread,
+    }
+
+
+def headline_highlight(summary: Mapping[str, Any]) -> list[str]:
+    """Labels of :func:`headline_figures` to draw in red: affected repositories, input problems."""
+    figures = list(headline_figures(summary))
+    return [
+        label
+        for label, hot in zip(
+            figures, (summary["repos_affected"], 0, 0, summary["unread"]), strict=True
+        )
+        if hot
+    ]
+
+
+def breakdown_figures(summary: Mapping[str, Any]) -> dict[str, int]:
+    """How the occurrences are used: direct or transitive, dev-only or production.
+
+    Parameters
+    ----------
+    summary : mapping
+        The result of :func:`blast_radius_summary`.
+
+    Returns
+    -------
+    dict of str to int
+        Label → count of occurrences, in reading order. "Not stated" counts (a lockfile that
+        does not say whether a package is direct or dev-only) appear only when there are some.
+    """
+    figures: dict[str, int] = {
+        noun(summary["direct"], "Direct dependency", "Direct dependencies"): summary["direct"],
+        noun(summary["transitive"], "Transitive dependency", "Transitive dependencies"): (
+            summary["transitive"]
+        ),
     }
     if summary["direct_unknown"]:
         figures["Direct or transitive: not stated"] = summary["direct_unknown"]

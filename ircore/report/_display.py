@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import html
 import math
+import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +31,7 @@ from plotly.io.base_renderers import MimetypeRenderer, PlotlyRenderer
 from plotly.offline import get_plotlyjs
 
 from ircore._investigation import Incident
+from ircore.analysis._blast_radius import ADVISORY_SOURCES, plural, unread_inputs
 
 RENDERER = "ircore"
 # plotly.js 3+ puts a "Share chart..." button in every modebar that uploads the figure's data
@@ -41,7 +44,12 @@ PLOTLY_CONFIG: dict[str, Any] = {
 }
 
 # Every fragment is wrapped in <div class="ircore">; the "div.ircore" prefix outranks the
-# JupyterLab stylesheet nbconvert inlines (right-aligned cells, medium-weight headings).
+# JupyterLab stylesheet nbconvert inlines (right-aligned cells, medium-weight headings, dt/dd
+# floated at 20%/80% widths).
+# A table fits its box when it can; when it cannot (a phone), it scrolls inside its own box
+# (.ircore-scroll) instead of pushing the page sideways, and a column of sentences (th.w)
+# keeps a readable width instead of shrinking to its longest word. Figures ("12 of 27") and
+# advisory ids (code.id) never break inside.
 CSS = """
 div.ircore{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:14px;
   line-height:1.45;color:#101828}
@@ -53,33 +61,42 @@ div.ircore .ircore-ok{background:#ecfdf3;border-color:#75e0a7;color:#054f31}
 div.ircore .ircore-warn{background:#fffaeb;border-color:#fec84b;color:#7a2e0e}
 div.ircore .ircore-bad{background:#fef3f2;border-color:#fda29b;color:#7a271a}
 div.ircore .ircore-info{background:#f5f8ff;border-color:#b2ccff;color:#101828}
-div.ircore .ircore-cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));
+div.ircore .ircore-cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));
   gap:12px;margin:10px 0}
 div.ircore .ircore-card{border:1px solid #d0d5dd;border-radius:8px;padding:12px 14px;
   background:#fff}
 div.ircore .ircore-card .v{font-size:28px;font-weight:700;color:#101828;line-height:1.15;
-  overflow-wrap:anywhere}
+  white-space:nowrap}
 div.ircore .ircore-card .l{font-size:13px;color:#475467;margin-top:4px}
 div.ircore .ircore-card.hot{border-color:#fda29b}
 div.ircore .ircore-card.hot .v{color:#b42318}
-div.ircore .ircore-scroll{overflow-x:auto;margin:8px 0}
+div.ircore .ircore-scroll{overflow-x:auto;margin:8px 0;max-width:100%}
 div.ircore table.ircore-table{border-collapse:collapse;margin:0;font-size:13px;width:100%;
   table-layout:auto}
 div.ircore table.ircore-table th{background:#f2f4f7;text-align:left;padding:6px 8px;
   border-bottom:2px solid #d0d5dd;white-space:nowrap;font-weight:600;color:#344054}
 div.ircore table.ircore-table td{padding:5px 8px;border-bottom:1px solid #eaecf0;text-align:left;
   vertical-align:top;overflow-wrap:break-word;max-width:420px}
+div.ircore table.ircore-table th.w{min-width:18em}
+div.ircore table.ircore-table td.n{white-space:nowrap}
 div.ircore table.ircore-table tbody tr:nth-child(odd){background:transparent}
 div.ircore table.ircore-table tbody tr:nth-child(even){background:#f9fafb}
 div.ircore .ircore-box table.ircore-table tbody tr{background:transparent}
 div.ircore .ircore-note{color:#475467;font-size:13px;margin:4px 0 12px 0}
 div.ircore .ircore-incident dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;
   margin:0}
+div.ircore .ircore-incident dt,div.ircore .ircore-incident dd{float:none;width:auto;padding:0}
 div.ircore .ircore-incident dt{font-weight:600;color:#344054}
 div.ircore .ircore-incident dd{margin:0;overflow-wrap:anywhere}
 div.ircore .ircore-incident ul{margin:0;padding-left:18px}
 div.ircore .ircore-incident ul.many{columns:16em auto;column-gap:24px;max-height:24em;
   overflow-y:auto}
+/* On a phone: labels above values, and the whole list (no scroll inside a scroll). */
+@media (max-width:600px){div.ircore .ircore-incident dl{grid-template-columns:1fr;gap:0}
+  div.ircore .ircore-incident dd{margin-bottom:8px}
+  div.ircore .ircore-incident ul.many{max-height:none}}
+div.ircore code.id{white-space:nowrap}
+div.ircore .ircore-scope{color:#344054;font-size:14px;margin:8px 0 12px 0;max-width:860px}
 div.ircore code{background:#eef2f6;border-radius:4px;padding:0 4px;font-size:12.5px;
   color:#101828}
 """
@@ -88,6 +105,11 @@ div.ircore code{background:#eef2f6;border-radius:4px;padding:0 4px;font-size:12.
 # The setup output draws nothing; collapse its cell so it leaves no gap in the report.
 # Scripts in a hidden element still run.
 _SETUP_CSS = ".jp-Cell:has(.ircore-setup){display:none}"
+
+
+#: Cell text longer than this makes its column "wide" (``th.w``): it wraps, never to a sliver;
+#: shorter columns do not wrap at all (``td.n``).
+_WIDE_TEXT = 48
 
 
 def _e(value: object) -> str:
@@ -204,9 +226,16 @@ def table_html(
     if frame.empty:
         return f'<p class="ircore-note">{html.escape(empty_message)}</p>'
     shown = frame.loc[:, cols].head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    # A column of long text (messages, dependency paths) wraps, but keeps a minimum width;
+    # the others hold names (repos, refs, package@version) that read badly broken at a hyphen.
+    wide = [bool(shown[c].map(lambda v: len(_cell(v))).max() > _WIDE_TEXT) for c in cols]
+    head = "".join(
+        ('<th class="w">' if w else "<th>") + f"{html.escape(str(c))}</th>"
+        for c, w in zip(cols, wide, strict=True)
+    )
+    td = ["<td>" if w else '<td class="n">' for w in wide]
     body = "".join(
-        "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"{t}{_e(v)}</td>" for t, v in zip(td, row, strict=True)) + "</tr>"
         for row in shown.itertuples(index=False, name=None)
     )
     markup = (
@@ -289,25 +318,149 @@ def headline(
 VERDICT_TONES: dict[str, str] = {"affected": "bad", "clear": "ok", "inconclusive": "warn"}
 
 
-def _unread(problems: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
-    rows = problems.loc[:, ["source", "evidence", "kind", "message", "repo", "ref"]].copy()
-    failed = inputs.loc[inputs["status"].astype("string").fillna("") == "failed"]
-    # An input marked failed with no problem row would otherwise vanish from the list.
-    covered = set(problems["evidence"].dropna().astype(str))
-    orphans = failed.loc[~failed["evidence"].astype("string").fillna("").isin(covered)]
-    if not orphans.empty:
-        extra = pd.DataFrame(
-            {
-                "source": orphans["source"],
-                "evidence": orphans["evidence"],
-                "kind": "failed",
-                "message": "marked as failed by its loader, with no further detail",
-                "repo": orphans["repo"],
-                "ref": orphans["ref"],
-            }
+# Git evidence reads "<repository folder>@<commit>:<file in the repository>".
+_GIT_EVIDENCE = re.compile(r"^(?P<repo>/.+?)@[0-9a-f]{7,40}:")
+# Display fallbacks for advisory inputs recorded before their loader filled ``format``.
+_ADVISORY_FORMATS = {"osv-dir": "OSV record", "osv-zip": "OSV record", "list": "published list"}
+
+
+def _local_path(evidence: str) -> str | None:
+    # Only absolute local paths are shortened; URLs and advisory ids are shown as they are.
+    if not evidence.startswith("/"):
+        return None
+    git = _GIT_EVIDENCE.match(evidence)
+    if git:
+        return git.group("repo")
+    return evidence.split("!", 1)[0]  # archive.zip!member: the archive is the local file
+
+
+def evidence_root(inputs: pd.DataFrame) -> str:
+    """Return the deepest local folder that holds every file and repository the inputs came from.
+
+    Reports are shared, and an absolute path says who ran the scan where
+    (``/home/alice/incident-42/...``); it also drowns the part that matters. Paths are shown
+    relative to this folder, the scanned root as far as the frames can tell; the evidence
+    Parquet keeps them whole.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        ``inputs`` frame.
+
+    Returns
+    -------
+    str
+        The folder (no trailing slash), or ``""`` when there is nothing to shorten (no local
+        paths, or none in common but ``/``).
+    """
+    parents = {
+        posixpath.dirname(path)
+        for value in inputs["evidence"].dropna()
+        if (path := _local_path(str(value)))
+    }
+    if not parents:
+        return ""
+    root = posixpath.commonpath(sorted(parents))
+    return "" if root == "/" else root
+
+
+def shorten_paths(text: object, root: str) -> object:
+    """Return ``text`` with every ``root/`` removed (``root`` from :func:`evidence_root`)."""
+    if not root or not isinstance(text, str):
+        return text
+    return text.replace(root + "/", "")
+
+
+def _shortened(frame: pd.DataFrame, columns: Sequence[str], root: str) -> pd.DataFrame:
+    out = frame.copy()
+    for column in columns:
+        out[column] = out[column].map(lambda v: shorten_paths(v, root), na_action="ignore")
+    return out
+
+
+def inputs_display(inputs: pd.DataFrame) -> pd.DataFrame:
+    """Return the ``inputs`` frame as the report lists it: one row, one identifiable input.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        ``inputs`` frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``input`` (the lockfile's path inside its repository, or the advisory file's
+        path relative to :func:`evidence_root`), ``repo``, ``ref``, ``format``, ``status``,
+        ``packages`` and ``source``.
+    """
+    root = evidence_root(inputs)
+    source = inputs["source"].astype("string").fillna("")
+    evidence = inputs["evidence"].astype("string").fillna("").map(lambda v: shorten_paths(v, root))
+    file = inputs["file"].astype("string").fillna("")
+    advisory = source.isin(ADVISORY_SOURCES)
+    # An advisory's file name alone may be ambiguous (two feeds, one id): show its whole
+    # relative path. A lockfile's is its path in the repository, beside repo and ref.
+    name = evidence.where(advisory | (file == ""), file)
+    fmt = inputs["format"].astype("string").fillna("")
+    fmt = fmt.where(fmt != "", source.map(_ADVISORY_FORMATS).astype("string").fillna(""))
+    return pd.DataFrame(
+        {
+            "input": name,
+            "repo": inputs["repo"],
+            "ref": inputs["ref"],
+            "format": fmt.mask(fmt == ""),
+            "status": inputs["status"],
+            "packages": inputs["packages"],
+            "source": inputs["source"],
+        }
+    ).reset_index(drop=True)
+
+
+def show_inputs(inputs: pd.DataFrame, *, max_rows: int = 500) -> None:
+    """Display :func:`inputs_display` as a table."""
+    show_table(inputs_display(inputs), max_rows=max_rows, empty_message="No inputs were recorded.")
+
+
+def scope_html(inputs: pd.DataFrame, *, covers: str = "this section") -> str:
+    """Say in one sentence what was scanned, and that history is not part of it.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        ``inputs`` frame; git inputs are refs read from git objects, folder inputs are files
+        as they are on disk.
+    covers : str, optional
+        What the sentence is about, as in "history ... is not covered by *this section*".
+
+    Returns
+    -------
+    str
+        HTML of one paragraph.
+    """
+    source = inputs["source"].astype("string").fillna("")
+    advisory = source.isin(ADVISORY_SOURCES)
+    git = inputs.loc[source == "git", "repo"].dropna().nunique()
+    folder = int((~advisory & (source != "git")).sum())
+    parts = []
+    if git:
+        parts.append(
+            "the tips of every branch and pull-request ref of "
+            f"{plural(git, 'git repository', 'git repositories')}"
         )
-        rows = pd.concat([rows, extra], ignore_index=True)
-    return rows.reset_index(drop=True)
+    if folder:
+        parts.append(f"{plural(folder, 'lockfile')} in folders, as they are on disk")
+    scanned = " and ".join(parts) if parts else "no lockfile at all"
+    return (
+        f'<p class="ircore-scope"><strong>What was scanned:</strong> {html.escape(scanned)}; '
+        "history (what was present earlier and has since been removed) is not covered by "
+        f"{html.escape(covers)}.</p>"
+    )
+
+
+def show_scope(inputs: pd.DataFrame) -> None:
+    """Display the one-sentence scope of :func:`scope_html`."""
+    markup = scope_html(inputs)
+    _publish(markup, re.sub(r"<[^>]+>", "", markup))
 
 
 def problems_html(problems: pd.DataFrame, inputs: pd.DataFrame) -> str:
@@ -326,12 +479,12 @@ def problems_html(problems: pd.DataFrame, inputs: pd.DataFrame) -> str:
         HTML of a green box when every input was read, an amber one when no input was
         recorded, and a red one listing every problem otherwise (never truncated).
     """
-    unread = _unread(problems, inputs)
+    unread = unread_inputs(problems, inputs)
     total = len(inputs)
     if unread.empty and total:
         return (
             '<div class="ircore-box ircore-ok" role="status"><h3>Every input was read '
-            f"({total:,} inputs).</h3><p>No file or response was skipped, so the findings "
+            f"({plural(total, 'input')}).</h3><p>No file or response was skipped, so the findings "
             "below cover all the evidence collected.</p></div>"
         )
     if unread.empty:
@@ -340,29 +493,30 @@ def problems_html(problems: pd.DataFrame, inputs: pd.DataFrame) -> str:
             "<p>Nothing was read, so nothing can be concluded: neither affected nor "
             "not affected.</p></div>"
         )
+    # Paths relative to the scanned root, in the evidence and in messages that quote it.
+    shown = _shortened(unread, ["evidence", "message"], evidence_root(inputs))
     rows = table_html(
-        unread,
-        columns=["source", "evidence", "kind", "message", "repo", "ref"],
-        max_rows=len(unread),
+        shown,
+        columns=["evidence", "kind", "message", "repo", "ref", "source"],
+        max_rows=len(shown),
     )
-    n = len(unread)
     return (
         '<div class="ircore-box ircore-bad" role="alert">'
-        f"<h3>⚠ {n:,} input problem{'s' if n != 1 else ''}: some evidence could not be read.</h3>"
+        f"<h3>⚠ {plural(len(unread), 'input problem')}: some evidence could not be read.</h3>"
         '<p><strong>"Not affected" cannot be concluded for these inputs.</strong> A compromised '
         "version could be in any of them. Fix or collect them again, then rebuild this report. "
-        f"{total:,} input{'s' if total != 1 else ''} recorded in total.</p>"
+        f"{plural(total, 'input')} recorded in total.</p>"
         f"{rows}</div>"
     )
 
 
 def show_problems(problems: pd.DataFrame, inputs: pd.DataFrame) -> None:
     """Display the completeness box of :func:`problems_html`."""
-    unread = _unread(problems, inputs)
+    unread = unread_inputs(problems, inputs)
     if unread.empty:
-        plain = f"Every input was read ({len(inputs)} inputs)."
+        plain = f"Every input was read ({plural(len(inputs), 'input')})."
     else:
-        plain = f'{len(unread)} input problems: "not affected" cannot be concluded for them.'
+        plain = f'{plural(len(unread), "input problem")}: "not affected" cannot be concluded.'
     _publish(problems_html(problems, inputs), plain)
 
 
@@ -382,7 +536,10 @@ def incident_html(incident: Incident) -> str:
     items.append(("Compromised", f"<ul{many}>{claimed}</ul>" if claimed else "—"))
     if incident.advisories:
         items.append(
-            ("Advisories", ", ".join(f"<code>{html.escape(a)}</code>" for a in incident.advisories))
+            (
+                "Advisories",
+                ", ".join(f'<code class="id">{html.escape(a)}</code>' for a in incident.advisories),
+            )
         )
     start, end = incident.window_start, incident.window_end
     if start is not None or end is not None:

@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from ircore.analysis._blast_radius import affected_repos, occurrences, package_versions
+from ircore.analysis._blast_radius import affected_repos, occurrences, package_versions, plural
 
 #: Colour of compromised versions; a red that reads as "bad" without shouting.
 ALERT = "#b42318"
@@ -82,7 +82,7 @@ def empty_figure(message: str, *, title: str = "") -> go.Figure:
 def affected_repos_figure(
     exposure: pd.DataFrame,
     *,
-    title: str = "Repositories affected, by compromised package version",
+    title: str = "Repositories per compromised version",
     max_bars: int = 40,
 ) -> go.Figure:
     """Bar chart: how many repositories contain each compromised ``package@version``.
@@ -127,7 +127,7 @@ def affected_repos_figure(
                 zip(counts["refs"].astype(int), counts["occurrences"].astype(int), strict=True)
             ),
             hovertemplate=(
-                "%{y}<br>repositories: %{x}<br>branches/PRs/commits: %{customdata[0]}"
+                "%{y}<br>repositories: %{x}<br>branches and PRs: %{customdata[0]}"
                 "<br>occurrences: %{customdata[1]}<extra></extra>"
             ),
         )
@@ -153,9 +153,10 @@ def _dtick(values: Iterable[int]) -> int | None:
 def blast_radius_tree_figure(
     exposure: pd.DataFrame,
     *,
-    org_name: str = "organization",
+    org_name: str = "all repositories",
     kind: Literal["treemap", "sunburst"] = "treemap",
-    title: str = "Where the compromised versions are: organization → repository → version",
+    # Short enough not to be cut off on a phone: plotly does not wrap titles.
+    title: str = "Occurrences by repository and version",
     max_repos_expanded: int = 15,
 ) -> go.Figure:
     """Treemap (or sunburst) of occurrences: organization → repository → ``package@version``.
@@ -165,7 +166,7 @@ def blast_radius_tree_figure(
     exposure : pandas.DataFrame
         A frame with the ``exposure`` schema.
     org_name : str, optional
-        Label of the root of the chart.
+        Label of the root of the chart: the organization's name when it is known.
     kind : {"treemap", "sunburst"}, optional
         Chart type.
     title : str, optional
@@ -177,7 +178,7 @@ def blast_radius_tree_figure(
     Returns
     -------
     plotly.graph_objects.Figure
-        Areas sized by occurrences; hover gives the branches, PRs or commits affected. An
+        Areas sized by occurrences; hover gives the branches and PRs affected. An
         :func:`empty_figure` when ``exposure`` has no rows.
     """
     occ = occurrences(exposure)
@@ -205,7 +206,7 @@ def blast_radius_tree_figure(
     ids, labels, parents, values, colors, hover = [root], [plot_text(org_name)], [""], [], [], []
     values.append(int(leaves["occ"].sum()))
     colors.append("#f2f4f7")
-    hover.append(f"{int(leaves['repo'].nunique())} repositories affected")
+    hover.append(f"{plural(int(leaves['repo'].nunique()), 'repository', 'repositories')} affected")
     most = int(leaves.groupby("repo")["occ"].sum().max())
     # Past a screenful of repositories the version boxes become unreadable slivers: show
     # repositories first and let the reader click one to see its versions.
@@ -220,7 +221,7 @@ def blast_radius_tree_figure(
         parents.append(root)
         values.append(int(rows["occ"].sum()))
         colors.append(_blend(*shade, int(rows["occ"].sum()) / most))
-        hover.append(f"{len(rows)} compromised version(s); click to see them")
+        hover.append(f"{plural(len(rows), 'compromised version')}; click to see them")
         for pv, occ_count, refs in zip(rows["pv"], rows["occ"], rows["refs"], strict=True):
             ids.append(repo_id + sep + str(pv))
             labels.append(plot_text(pv))

@@ -8,6 +8,10 @@ Layout of ``out/``::
     evidence/*.parquet      the frames the notebooks read (Investigation.save)
     manifest.json           parameters, versions, sha256 of inputs and evidence
 
+A bundle is built in a hidden sibling folder (``.<name>.building-*``) and moved into place only
+when every step succeeded: an interrupted or failed build never costs the previous bundle, and
+a bundle folder holding files its manifest does not list (an analyst's notes) is never replaced.
+
 Notebooks run with papermill in a kernel pinned to *this* interpreter (ipykernel's native
 ``python3`` spec built from ``sys.executable``), not whatever ``python3`` kernelspec happens to
 be installed for the user, which may belong to another environment without ircore.
@@ -15,6 +19,7 @@ be installed for the user, which may belong to another environment without ircor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import html
@@ -22,19 +27,35 @@ import importlib.metadata
 import json
 import os
 import re
+import secrets
 import shutil
+import signal
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ircore._investigation import Investigation
-from ircore.analysis._blast_radius import blast_radius_summary
-from ircore.report._display import CSS, VERDICT_TONES, headline_html, incident_html, problems_html
+from ircore.analysis._blast_radius import (
+    blast_radius_summary,
+    headline_figures,
+    headline_highlight,
+)
+from ircore.report._display import (
+    CSS,
+    VERDICT_TONES,
+    headline_html,
+    incident_html,
+    problems_html,
+    scope_html,
+)
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -44,6 +65,13 @@ if TYPE_CHECKING:
 
 #: The parameter every report notebook receives: the evidence folder, relative to the bundle.
 EVIDENCE_DIR = "evidence"
+#: What makes a folder a bundle: written first by every build, listing every file at the end.
+MANIFEST = "manifest.json"
+
+
+class BundleRefused(FileExistsError):
+    """The bundle folder cannot be written: it is a file, holds other things, or holds notes."""
+
 
 # Papermill writes parameters into the executed notebook, and reports are shared
 # (nteract/papermill#416): secrets come from the environment, never from here.
@@ -164,24 +192,156 @@ def _resolve_notebooks(names: Sequence[str | Path]) -> dict[str, Path]:
     return found
 
 
-def _prepare(out: Path, *, overwrite: bool) -> None:
-    if out.exists() and any(out.iterdir()):
-        # Only a previous bundle is removed: `out` may be a folder the analyst cares about.
-        if not overwrite:
-            raise FileExistsError(f"{out} is not empty; pass overwrite=True to replace a bundle")
-        if not (out / "manifest.json").is_file():
-            raise FileExistsError(f"{out} is not empty and holds no report bundle; not touching it")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+def _read_manifest(folder: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _files_under(folder: Path) -> Iterator[str]:
+    """Every file below ``folder`` as a relative POSIX path; symlinks count as files."""
+    for here, dirs, files in os.walk(folder):
+        base = Path(here)
+        # A symlinked folder is not followed (its target is not ours) but is reported.
+        links = [d for d in dirs if (base / d).is_symlink()]
+        dirs[:] = [d for d in dirs if d not in links]
+        for name in [*files, *links]:
+            yield (base / name).relative_to(folder).as_posix()
+
+
+def _listed_files(manifest: Mapping[str, object]) -> set[str]:
+    listed = manifest.get("files")
+    if isinstance(listed, list):
+        names = {str(f) for f in listed}
+    else:  # a bundle written before manifests listed their files
+        evidence = manifest.get("evidence")
+        names = {str(k) for k in evidence} if isinstance(evidence, dict) else set()
+        names.add("index.html")
+        sections = manifest.get("notebooks")
+        for section in sections if isinstance(sections, list) else []:
+            if isinstance(section, dict):
+                names.update(str(section.get(k, "")) for k in ("html", "notebook"))
+    names.add(MANIFEST)
+    return names
+
+
+def check_bundle_folder(out: Path, *, overwrite: bool, flag: str = "overwrite=True") -> bool:
+    """Check that a bundle may be written to ``out``; return whether it replaces one.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The bundle folder.
+    overwrite : bool
+        Whether an earlier bundle in ``out`` may be replaced.
+    flag : str, optional
+        How the caller spells "overwrite" in the refusal message (``"--overwrite"`` on the
+        command line).
+
+    Returns
+    -------
+    bool
+        True when ``out`` holds an earlier bundle that the build will replace; False when
+        ``out`` is missing or empty.
+
+    Raises
+    ------
+    BundleRefused
+        When ``out`` is a file; a non-empty folder without a readable ``manifest.json`` (not
+        a bundle: never touched); a bundle and not ``overwrite``; or a bundle holding files
+        its manifest does not list (notes the analyst put there), which are named.
+    """
+    out = Path(out)
+    if not out.exists():
+        return False
+    if not out.is_dir():
+        raise BundleRefused(f"{out} is a file; a report bundle is written to a folder")
+    if not any(out.iterdir()):
+        return False
+    manifest = _read_manifest(out)
+    if manifest is None:
+        raise BundleRefused(
+            f"{out} is not empty and holds no report bundle (no manifest.json); not touching "
+            "it: choose a new or empty folder"
+        )
+    if not overwrite:
+        raise BundleRefused(f"{out} already holds a report bundle; pass {flag} to replace it")
+    unlisted = sorted(set(_files_under(out)) - _listed_files(manifest))
+    if unlisted:
+        shown = ", ".join(unlisted[:10]) + (
+            f" and {len(unlisted) - 10} more" if len(unlisted) > 10 else ""
+        )
+        raise BundleRefused(
+            f"{out} holds files that are not part of its report bundle: {shown}. Move them "
+            "out of the folder (they may be someone's notes), then build again"
+        )
+    return True
+
+
+#: Kernel managers papermill created through :func:`_kernel_manager_class`, so an interrupted
+#: build can stop their kernels (see :func:`_stop_kernels`).
+_KERNEL_MANAGERS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _stop_kernels() -> None:
+    """Kill the kernels of an interrupted build, silently.
+
+    The kernel runs in a session of its own, so the terminal's Ctrl-C never reaches it. Left
+    alone, it is either shut down "gracefully" by papermill's cleanup in the middle of a cell,
+    or notices that its parent is gone: both print warnings and a ZMQ traceback over the
+    terminal. Killed first, it prints nothing; it was only computing a report.
+    """
+    for manager in list(_KERNEL_MANAGERS):
+        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # the kernel leads its own session
+            except (AttributeError, OSError):
+                process.kill()
+            process.wait(timeout=10)
+        with contextlib.suppress(Exception):
+            manager.cleanup_connection_file()
+        _KERNEL_MANAGERS.discard(manager)
+
+
+@contextlib.contextmanager
+def _kernels_stopped_on_interrupt() -> Iterator[None]:
+    """On Ctrl-C, kill the kernels first, then raise KeyboardInterrupt as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; elsewhere there is no Ctrl-C
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        _stop_kernels()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @cache
 def _kernel_manager_class() -> type:
     """Return a kernel manager whose every kernel name means this interpreter's ipykernel."""
+    import zmq
     from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
+
+    # ipykernel 7 warns "Kernel is running over TCP without encryption" on every run. The fix
+    # it asks for: CurveZMQ keys provisioned by the kernel manager (recent jupyter_client),
+    # used when this ipykernel's spec declares support ("auto"). Older pairs neither warn
+    # nor encrypt; nothing is silenced either way.
+    encrypt = "transport_encryption" in AsyncKernelManager.class_trait_names() and zmq.has("curve")
 
     class ThisInterpreterKernelSpecs(KernelSpecManager):
         def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -193,9 +353,19 @@ def _kernel_manager_class() -> type:
             return KernelSpec(resource_dir=RESOURCES, env={"PYTHONPATH": path}, **spec)
 
     class ThisInterpreterKernelManager(AsyncKernelManager):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _KERNEL_MANAGERS.add(self)
+
         @default("kernel_spec_manager")
         def _pinned_spec_manager(self) -> KernelSpecManager:
             return ThisInterpreterKernelSpecs(parent=self)
+
+        if encrypt:
+
+            @default("transport_encryption")
+            def _curve_when_supported(self) -> str:
+                return "auto"
 
     return ThisInterpreterKernelManager
 
@@ -205,20 +375,39 @@ def _execute(
 ) -> None:
     import papermill
 
-    papermill.execute_notebook(
-        str(source),
-        str(target),
-        parameters=parameters,
-        kernel_name="python3",
-        language="python",
-        cwd=str(cwd),
-        progress_bar=False,
-        log_output=False,
-        request_save_on_cell_execute=False,
-        start_timeout=120,
-        execution_timeout=timeout,
-        kernel_manager_class=_kernel_manager_class(),
-    )
+    with _kernels_stopped_on_interrupt():
+        papermill.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name="python3",
+            language="python",
+            cwd=str(cwd),
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            start_timeout=120,
+            execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(),
+        )
+
+
+def _relative_papermill_paths(executed: Path, source: Path) -> None:
+    """Replace the absolute paths papermill records in the executed notebook's metadata.
+
+    ``input_path`` names the installed notebook and ``output_path`` the build folder: local
+    paths, the latter a temporary one, in a notebook meant to be shared.
+    """
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill")
+    if meta is None:
+        return
+    shipped = package_notebooks().get(source.stem) == source
+    meta["input_path"] = f"ircore/notebooks/{source.name}" if shipped else source.name
+    meta["output_path"] = f"notebooks/{executed.name}"
+    nbformat.write(nb, executed)
 
 
 def strip_widgets(nb: NotebookNode) -> NotebookNode:
@@ -335,12 +524,16 @@ def build_report(
 ) -> Path:
     """Execute the report notebooks on ``investigation`` and write a shareable bundle.
 
+    The bundle is built in a hidden sibling folder of ``out`` and moved into place only once
+    complete, so an earlier bundle in ``out`` survives a failed or interrupted build.
+
     Parameters
     ----------
     investigation : Investigation
         The incident and evidence frames; saved to ``out/evidence``.
     out : pathlib.Path
-        Bundle folder; created. It must be empty, or a previous bundle when ``overwrite``.
+        Bundle folder; created. It must be missing or empty, or hold an earlier bundle (with
+        nothing its manifest does not list) when ``overwrite``.
     notebooks : sequence of str or pathlib.Path, optional
         Names of notebooks shipped in ``ircore/notebooks`` (see :func:`package_notebooks`),
         or paths to ``.ipynb`` files.
@@ -351,7 +544,7 @@ def build_report(
     input_files : sequence of pathlib.Path, optional
         The raw evidence files (lockfiles, exports, advisories); their sha256 go in the manifest.
     overwrite : bool, optional
-        Replace an existing bundle in ``out``.
+        Replace an earlier bundle in ``out``.
     timeout : int, optional
         Seconds a single cell may run.
 
@@ -364,14 +557,15 @@ def build_report(
     ------
     ValueError
         For secret-like parameters (see :func:`check_parameters`) or unknown notebooks.
-    FileExistsError
-        When ``out`` holds something that is not a bundle, or a bundle and not ``overwrite``.
+    BundleRefused
+        A :class:`FileExistsError`: ``out`` is a file, holds something that is not a bundle,
+        holds a bundle and not ``overwrite``, or holds files its bundle does not list (see
+        :func:`check_bundle_folder`).
     papermill.PapermillExecutionError
-        When a notebook cell fails; the executed notebook, with the error, is left in
-        ``out/notebooks`` for diagnosis and ``manifest.json`` says ``"status": "failed"``.
+        When a notebook cell fails. With no earlier bundle in ``out``, the failed build is
+        moved there for diagnosis (``manifest.json`` says ``"status": "failed"``, the executed
+        notebook holds the error); an earlier bundle is left as it was.
     """
-    import nbformat
-
     params = {EVIDENCE_DIR: EVIDENCE_DIR, **check_parameters(parameters or {})}
     sources = _resolve_notebooks(notebooks)
     inputs = [Path(p) for p in input_files]
@@ -379,7 +573,47 @@ def build_report(
     if missing:
         raise FileNotFoundError(f"input files not found: {missing}")
     out = Path(out).resolve()
-    _prepare(out, overwrite=overwrite)
+    replacing = check_bundle_folder(out, overwrite=overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # A sibling, so the final move is a rename on the same file system; hidden, so an
+    # interrupted build does not look like a report to whoever lists the folder.
+    work = _sibling_folder(out, "building")
+    try:
+        _build(investigation, work, sources=sources, params=params, inputs=inputs, timeout=timeout)
+    except Exception as exc:
+        kept = False
+        if not replacing:  # nothing to lose: keep the failed build where the reader looks
+            try:
+                _move_into_place(work, out, overwrite=overwrite)
+                kept = True
+            except OSError:
+                pass
+        if not kept:
+            shutil.rmtree(work, ignore_errors=True)
+            if replacing and sys.version_info >= (3, 11):
+                exc.add_note(f"ircore: the earlier bundle in {out} was left as it was")
+        raise
+    except BaseException:  # interrupted: nothing half-built is left behind
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    try:
+        _move_into_place(work, out, overwrite=overwrite)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return out / "index.html"
+
+
+def _build(
+    investigation: Investigation,
+    out: Path,
+    *,
+    sources: Mapping[str, Path],
+    params: dict[str, object],
+    inputs: Sequence[Path],
+    timeout: int,
+) -> None:
+    import nbformat
 
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     versions = _versions()
@@ -408,7 +642,11 @@ def build_report(
         manifest["notebooks"] = sections
         for name, source in sources.items():
             executed = out / "notebooks" / f"{name}.ipynb"
-            _execute(source, executed, cwd=out, parameters=params, timeout=timeout)
+            try:
+                _execute(source, executed, cwd=out, parameters=params, timeout=timeout)
+            finally:
+                if executed.is_file():
+                    _relative_papermill_paths(executed, source)
             nb = nbformat.read(source, as_version=4)
             title = _title(nb, name.replace("_", " ").capitalize())
             page_title = f"{title} — {investigation.incident.name}"
@@ -425,21 +663,58 @@ def build_report(
             )
         index = out / "index.html"
         index.write_text(
-            _index_html(investigation, sections, created=created, version=versions["ircore"])
+            _index_html(investigation, sections, created=created, version=versions["ircore"]),
+            encoding="utf-8",
         )
     except BaseException as exc:
         manifest["status"] = "failed"
         manifest["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        manifest["files"] = sorted(_files_under(out))
         _write_manifest(out, manifest)
         raise
     manifest["status"] = "complete"
+    # Every file the build wrote: anything else found here later is not ours to delete.
+    manifest["files"] = sorted({*_files_under(out), MANIFEST})
     _write_manifest(out, manifest)
-    return index
+
+
+def _sibling_folder(out: Path, purpose: str) -> Path:
+    """Create ``.<out name>.<purpose>-<random>`` beside ``out``, with the umask's permissions.
+
+    Not :func:`tempfile.mkdtemp`: its folders are private (0700), and this one becomes the
+    bundle that others on the machine may need to read.
+    """
+    for _ in range(100):
+        folder = out.parent / f".{out.name}.{purpose}-{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"could not create a working folder beside {out}")
+
+
+def _move_into_place(work: Path, out: Path, *, overwrite: bool) -> None:
+    """Replace ``out`` by the finished build in ``work``, keeping ``out`` until the last step."""
+    # Checked again: notes may have been put in the old bundle while this one was built.
+    if not check_bundle_folder(out, overwrite=overwrite):
+        if out.is_dir():
+            out.rmdir()  # empty: nothing to keep
+        os.rename(work, out)
+        return
+    old = _sibling_folder(out, "replaced")
+    os.rename(out, old / out.name)
+    try:
+        os.rename(work, out)
+    except BaseException:
+        os.rename(old / out.name, out)  # put the earlier bundle back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_manifest(out: Path, manifest: Mapping[str, object]) -> None:
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    (out / "manifest.json").write_text(text, encoding="utf-8")
+    (out / MANIFEST).write_text(text, encoding="utf-8")
 
 
 def _index_html(
@@ -455,24 +730,14 @@ def _index_html(
         investigation.inventory,
         investigation.inputs,
         problems=investigation.problems,
+        advisories=investigation.advisories,
     )
+    # The same tiles, in the same order, as the top of each section.
     headline = headline_html(
-        {
-            "Repositories affected": f"{summary['repos_affected']} of {summary['repos_scanned']}",
-            "Occurrences": summary["occurrences"],
-            "Branches, PRs and commits affected": summary["refs_affected"],
-            "Input problems": summary["unread"],
-        },
+        headline_figures(summary),
         verdict=summary["verdict"],
         level=VERDICT_TONES[summary["verdict_level"]],
-        highlight=[
-            label
-            for label, hot in (
-                ("Repositories affected", summary["repos_affected"]),
-                ("Input problems", summary["unread"]),
-            )
-            if hot
-        ],
+        highlight=headline_highlight(summary),
     )
     links = "".join(
         f'<li><a href="{html.escape(s["html"])}">{html.escape(s["title"])}</a>'
@@ -481,6 +746,8 @@ def _index_html(
         for s in sections
     )
     title = f"Incident report — {inc.name}"
+    # The verdict comes first: on a phone, the incident card and the problem list would
+    # otherwise push it two screens down.
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -490,7 +757,8 @@ def _index_html(
 <title>{html.escape(title)}</title>
 <style>{CSS}
 body{{max-width:1000px;margin:0 auto;padding:24px 24px 48px 24px}}
-h1{{font-size:26px;margin:0 0 4px 0}} h2{{font-size:19px;margin:28px 0 8px 0}}
+h1{{font-size:26px;margin:0 0 4px 0;overflow-wrap:break-word}}
+h2{{font-size:19px;margin:28px 0 8px 0}}
 .sub{{color:#475467;margin:0 0 16px 0}}
 ul.sections{{list-style:none;padding:0;margin:0}}
 ul.sections li{{border:1px solid #d0d5dd;border-radius:8px;padding:12px 16px;margin:8px 0}}
@@ -498,6 +766,7 @@ ul.sections a{{font-size:17px;font-weight:600;color:#175cd3;text-decoration:none
 ul.sections .d{{color:#475467;font-size:14px;margin-top:2px}}
 footer{{margin-top:36px;color:#667085;font-size:13px;border-top:1px solid #eaecf0;padding-top:10px}}
 footer a{{color:#175cd3}}
+@media (max-width:600px){{body{{padding:16px 12px 32px 12px}} h1{{font-size:22px}}}}
 </style>
 </head>
 <body>
@@ -505,16 +774,18 @@ footer a{{color:#175cd3}}
 <h1>{html.escape(title)}</h1>
 <p class="sub">Shareable report of the investigation. Open a section below; no code,
 no network access needed.</p>
-{incident_html(inc)}
 <h2>Where things stand</h2>
 {headline}
+{scope_html(investigation.inputs, covers="this report")}
 {problems_html(investigation.problems, investigation.inputs)}
 <h2>Sections</h2>
 <ul class="sections">{links}</ul>
+<h2>The incident</h2>
+{incident_html(inc)}
 <footer>Generated {html.escape(created.isoformat())} by ircore {html.escape(version)}.
 Evidence frames: <a href="evidence/">evidence/</a> · executed notebooks:
 <a href="notebooks/">notebooks/</a> · hashes and parameters:
-<a href="manifest.json">manifest.json</a></footer>
+<a href="{MANIFEST}">{MANIFEST}</a></footer>
 </div>
 </body>
 </html>
