@@ -7,7 +7,9 @@ input in the log has status ``parsed`` or ``empty``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -99,6 +101,19 @@ class EvidenceLog:
             format=format,
             sha256=sha256,
         )
+
+    def existing(self, paths: Iterable[Path], *, source: str) -> Iterator[Path]:
+        """The given paths that exist; each missing one is recorded as a problem, never skipped."""
+        for path in paths:
+            if path.exists():
+                yield path
+            else:
+                self.problem(
+                    source=source,
+                    evidence=str(path),
+                    kind="missing",
+                    message=f"{path} does not exist",
+                )
 
     def extend(self, other: EvidenceLog) -> None:
         self._problems.extend(other._problems)

@@ -15,25 +15,15 @@ from hypothesis import strategies as st
 from ircore._errors import InputError
 from ircore._frames import new_frame, validate
 from ircore.inventory._bun import parse_bun_lockfile
+from tests._shared import raises_kind
+from tests._shared import shared_path as _shared
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 ORACLE = Path(__file__).resolve().parent / "oracle" / "pnpm_bun_counts.json"
 HASH = "sha512-" + "B" * 86 + "=="
 
 
-def _shared(relative: str) -> Path:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{path} is not present")
-    return path
-
-
 def _raises(data: bytes, kind: str) -> InputError:
-    with pytest.raises(InputError) as info:
-        parse_bun_lockfile(data)
-    assert info.value.kind == kind, info.value.message
-    assert info.value.message
-    return info.value
+    return raises_kind(parse_bun_lockfile, data, kind)
 
 
 def _by_path(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

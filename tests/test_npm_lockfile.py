@@ -14,17 +14,11 @@ import pytest
 from ircore._errors import InputError
 from ircore._frames import INVENTORY, new_frame, validate
 from ircore.inventory._npm import parse_npm_lockfile
+from tests._shared import raises_kind
+from tests._shared import shared_path as _shared
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 ORACLE = Path(__file__).resolve().parent / "oracle" / "npm_lock_counts.json"
 REG = "https://registry.npmjs.org"
-
-
-def _shared(relative: str) -> Path:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{path} is not present")
-    return path
 
 
 def _bytes(lock: dict[str, Any]) -> bytes:
@@ -66,11 +60,7 @@ def _by_path(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _raises(data: bytes, kind: str) -> InputError:
-    with pytest.raises(InputError) as info:
-        parse_npm_lockfile(data)
-    assert info.value.kind == kind, info.value.message
-    assert info.value.message  # an analyst reads it in the problems table
-    return info.value
+    return raises_kind(parse_npm_lockfile, data, kind)
 
 
 # --- npm's own reading of the corpus (tests/oracle/count_npm_lock.mjs) ---------------------------

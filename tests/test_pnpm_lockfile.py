@@ -17,19 +17,13 @@ from hypothesis import strategies as st
 from ircore._errors import InputError
 from ircore._frames import INVENTORY, new_frame, validate
 from ircore.inventory._pnpm import parse_pnpm_lockfile
+from tests._shared import SHARED, raises_kind
+from tests._shared import shared_path as _shared
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 CASES = SHARED / "cases" / "lockfiles"
 ORACLE = Path(__file__).resolve().parent / "oracle" / "pnpm_bun_counts.json"
 TOOLING_PREFIXES = ("packageManagerDependencies: ", "configDependencies: ")
 INTEGRITY = "sha512-" + "A" * 86 + "=="
-
-
-def _shared(relative: str) -> Path:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{path} is not present")
-    return path
 
 
 def _parse(text: str) -> Any:
@@ -37,11 +31,7 @@ def _parse(text: str) -> Any:
 
 
 def _raises(data: bytes, kind: str) -> InputError:
-    with pytest.raises(InputError) as info:
-        parse_pnpm_lockfile(data)
-    assert info.value.kind == kind, info.value.message
-    assert info.value.message
-    return info.value
+    return raises_kind(parse_pnpm_lockfile, data, kind)
 
 
 def _by_id(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

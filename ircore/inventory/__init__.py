@@ -371,15 +371,7 @@ def load_inventory(
     """
     log = log if log is not None else EvidenceLog()
     reader = _Reader(log)
-    for root in as_paths(sources):
-        if not root.exists():
-            log.problem(
-                source="inventory",
-                evidence=str(root),
-                kind="missing",
-                message=f"{root} does not exist",
-            )
-            continue
+    for root in log.existing(as_paths(sources), source="inventory"):
         if git_refs and root.is_dir():
             if _git.is_git_repo(root):
                 _read_git(root, reader, repo)

@@ -86,15 +86,7 @@ def load_advisories(
     """
     log = log if log is not None else EvidenceLog()
     rows: list[dict[str, Any]] = []
-    for root in as_paths(sources):
-        if not root.exists():
-            log.problem(
-                source="advisories",
-                evidence=str(root),
-                kind="missing",
-                message=f"{root} does not exist",
-            )
-            continue
+    for root in log.existing(as_paths(sources), source="advisories"):
         for path in _files(root):
             if path.suffix.lower() == ".zip":
                 try:
