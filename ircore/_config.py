@@ -36,7 +36,8 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of keys, not {type(data).__name__}")
     keys, values = _walk(data)
-    secrets = [k for k in keys if _SECRET_KEY.search(k)]
+    # "token_env: GITHUB_TOKEN" names a variable, checked in _section; any other secret-ish key is refused
+    secrets = [k for k in keys if _SECRET_KEY.search(k) and not k.endswith("_env")]
     if secrets:
         raise ConfigError(
             f"{path} holds {secrets}: secrets are read from environment variables only "
@@ -141,6 +142,31 @@ def load_incident(path: str | Path) -> Incident:
     return incident
 
 
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class GitHubSource:
+    """An organization read through the GitHub API; the token comes from ``token_env``."""
+
+    org: str
+    api_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"
+    repos: list[str] = field(default_factory=list)  # empty: every repository of the org
+    pull_requests: bool = True
+    sbom: bool = True
+
+
+@dataclass(frozen=True)
+class StepSecuritySource:
+    """StepSecurity NPM Package Search (``owner``) and Developer MDM search (``customer``)."""
+
+    owner: str = ""
+    customer: str = ""
+    api_url: str = "https://agent.api.stepsecurity.io/v1"
+    key_env: str = "STEPSECURITY_API_KEY"
+
+
 @dataclass(frozen=True)
 class Sources:
     """Where the evidence is: paths resolved against the sources file's folder."""
@@ -149,19 +175,51 @@ class Sources:
     repos: list[Path] = field(default_factory=list)
     git_refs: bool = True
     file: Path | None = None
+    hosts: list[Path] = field(default_factory=list)
+    github: GitHubSource | None = None
+    stepsecurity: StepSecuritySource | None = None
 
     def paths(self) -> list[Path]:
-        return [*self.advisories, *self.repos]
+        return [*self.advisories, *self.repos, *self.hosts]
+
+
+def _section(data: Any, *, path: Path, what: str, allowed: dict[str, type]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: '{what}' must be a mapping of keys")
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys under '{what}': {sorted(unknown)}")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        kind = allowed[key]
+        if kind is list:
+            out[key] = _strings(value, what=f"{what}.{key}")
+        elif not isinstance(value, kind) or (kind is str and not value.strip()):
+            raise ConfigError(f"{path}: '{what}.{key}' must be a {kind.__name__}")
+        else:
+            out[key] = value
+        if key.endswith("_env") and not _ENV_NAME.match(str(value)):
+            raise ConfigError(
+                f"{path}: '{what}.{key}' names an environment variable (like GITHUB_TOKEN); "
+                "the secret itself never goes in this file"
+            )
+    return out
 
 
 def load_sources(path: str | Path) -> Sources:
-    """Read a sources config: ``advisories`` (paths), ``repos`` (paths), ``git_refs`` (bool).
+    """Read a sources config.
 
-    Relative paths are taken from the config file's folder, so a config travels with its data.
+    Keys: ``advisories`` (paths), ``repos`` (paths: lockfiles, projects, git clones),
+    ``git_refs`` (bool), ``hosts`` (paths: ``ircore scan-host`` files and Dev Machine Guard
+    exports), ``github`` (``org``, optional ``api_url``, ``token_env``, ``repos``,
+    ``pull_requests``, ``sbom``) and ``stepsecurity`` (``owner`` and/or ``customer``, optional
+    ``api_url``, ``key_env``). Relative paths are taken from the config file's folder, so a config
+    travels with its data. Secrets never appear here: ``*_env`` keys name the environment
+    variables that hold them.
     """
     file = Path(path)
     data = _load_yaml(file)
-    unknown = set(data) - {"advisories", "repos", "git_refs"}
+    unknown = set(data) - {"advisories", "repos", "git_refs", "hosts", "github", "stepsecurity"}
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
     base = file.resolve().parent
@@ -172,7 +230,49 @@ def load_sources(path: str | Path) -> Sources:
     git_refs = data.get("git_refs", True)
     if not isinstance(git_refs, bool):
         raise ConfigError(f"{path}: 'git_refs' must be true or false")
-    sources = Sources(resolve("advisories"), resolve("repos"), git_refs, file.resolve())
-    if not sources.repos:
-        raise ConfigError(f"{path}: list at least one path under 'repos'")
+    github = None
+    if data.get("github") is not None:
+        fields = _section(
+            data["github"],
+            path=file,
+            what="github",
+            allowed={
+                "org": str,
+                "api_url": str,
+                "token_env": str,
+                "repos": list,
+                "pull_requests": bool,
+                "sbom": bool,
+            },
+        )
+        if "org" not in fields:
+            raise ConfigError(f"{path}: 'github' needs 'org' (the organization to read)")
+        github = GitHubSource(**fields)
+    stepsecurity = None
+    if data.get("stepsecurity") is not None:
+        fields = _section(
+            data["stepsecurity"],
+            path=file,
+            what="stepsecurity",
+            allowed={"owner": str, "customer": str, "api_url": str, "key_env": str},
+        )
+        if not (fields.get("owner") or fields.get("customer")):
+            raise ConfigError(
+                f"{path}: 'stepsecurity' needs 'owner' (GitHub org, for NPM Package Search) "
+                "and/or 'customer' (tenant, for Developer MDM search)"
+            )
+        stepsecurity = StepSecuritySource(**fields)
+    sources = Sources(
+        advisories=resolve("advisories"),
+        repos=resolve("repos"),
+        git_refs=git_refs,
+        file=file.resolve(),
+        hosts=resolve("hosts"),
+        github=github,
+        stepsecurity=stepsecurity,
+    )
+    if not (sources.repos or sources.hosts or github or stepsecurity):
+        raise ConfigError(
+            f"{path}: name at least one place to look: 'repos', 'hosts', 'github' or 'stepsecurity'"
+        )
     return sources

@@ -54,14 +54,35 @@ INVENTORY: dict[str, str] = {
     "file": STRING,  # path of the lockfile inside its repo
     "repo": STRING,
     "ref": STRING,  # branch, PR ref or commit; empty for a plain folder
-    "surface": STRING,  # default_branch | branch | pull_request | folder | host
+    # default_branch | branch | pull_request | workflow_run | folder | host
+    "surface": STRING,
+    "host": STRING,  # developer machine (surface host); empty elsewhere
+    "user": STRING,  # the machine's user, when the source names one
+    "first_seen": TIME,  # when the source first saw it (cache entry time, MDM first_seen_at)
+    "last_seen": TIME,
+    "source": STRING,  # folder | git | github | github-sbom | stepsecurity | stepsecurity-mdm | host-scan | dev-machine-guard
+    "evidence": STRING,  # absolute path, git object or URL the row was read from
+}
+
+DECLARED: dict[str, str] = {
+    # A dependency as a manifest or lockfile declares it: a range, not a resolved version.
+    "name": STRING,  # real registry name (alias targets resolved)
+    "spec": STRING,  # the declared range verbatim (^1.2.0, npm:real@^1, workspace:*, git URL, ...)
+    "spec_kind": STRING,  # range | tag | git | tarball | file | link | workspace | alias
+    "declared_by": STRING,  # the declaring package, or the workspace manifest's name/path
+    "field": STRING,  # dependencies | devDependencies | optionalDependencies | peerDependencies | overrides | resolutions | pnpm.overrides | lockfile
+    "direct": BOOL,  # declared by the root manifest or a workspace manifest
+    "file": STRING,
+    "repo": STRING,
+    "ref": STRING,
+    "surface": STRING,
     "host": STRING,
     "source": STRING,
-    "evidence": STRING,  # absolute path or git object the row was read from
+    "evidence": STRING,
 }
 
 EXPOSURE: dict[str, str] = {
-    **{k: INVENTORY[k] for k in ("repo", "ref", "surface", "file", "name", "version")},
+    **{k: INVENTORY[k] for k in ("repo", "ref", "surface", "host", "file", "name", "version")},
     **{k: INVENTORY[k] for k in ("dev", "direct", "introducer", "dependency_path", "origin_kind")},
     "advisory_id": STRING,
     "aliases": STRING,
@@ -96,6 +117,7 @@ INPUTS: dict[str, str] = {
 SCHEMAS: dict[str, dict[str, str]] = {
     "advisories": ADVISORIES,
     "inventory": INVENTORY,
+    "declared": DECLARED,
     "exposure": EXPOSURE,
     "problems": PROBLEMS,
     "inputs": INPUTS,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from ircore._frames import SCHEMAS, conform
+from ircore._frames import SCHEMAS, conform, new_frame
 
-FRAMES = ("advisories", "inventory", "exposure", "problems", "inputs")
+FRAMES = ("advisories", "inventory", "declared", "exposure", "problems", "inputs")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ class Investigation:
     exposure: pd.DataFrame
     problems: pd.DataFrame
     inputs: pd.DataFrame
+    # Declared ranges (package.json and lockfile-recorded), for latent exposure.
+    declared: pd.DataFrame = field(default_factory=lambda: new_frame("declared"))
 
     @property
     def complete(self) -> bool:
@@ -87,8 +89,11 @@ class Investigation:
     def load(cls, directory: str | Path) -> Investigation:
         """Read an investigation written by :meth:`save`, with every frame cast to its schema."""
         src = Path(directory)
+        # an investigation saved before a frame existed loads it empty
         frames = {
             name: conform(pd.read_parquet(src / f"{name}.parquet"), SCHEMAS[name])
+            if (src / f"{name}.parquet").is_file()
+            else new_frame(name)
             for name in FRAMES
         }
         incident = Incident.from_json(json.loads((src / "incident.json").read_text()))

@@ -102,3 +102,45 @@ def test_yaml_anchors_are_not_a_bomb(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError):
         load_sources(_write(tmp_path / "s.yaml", bomb))  # unknown keys, refused without expanding
+
+
+def test_live_sources_and_hosts(tmp_path: Path) -> None:
+    sources = load_sources(
+        _write(
+            tmp_path / "s.yaml",
+            "hosts: [scans/]\n"
+            "github: {org: larkspur, token_env: GH_READONLY, repos: [web], sbom: false}\n"
+            "stepsecurity: {owner: larkspur, customer: tenant-7}\n",
+        )
+    )
+    assert sources.repos == []
+    assert sources.hosts == [(tmp_path / "scans").resolve()]
+    assert sources.github is not None
+    assert (sources.github.org, sources.github.token_env) == ("larkspur", "GH_READONLY")
+    assert (sources.github.repos, sources.github.sbom, sources.github.pull_requests) == (
+        ["web"],
+        False,
+        True,
+    )
+    assert sources.stepsecurity is not None
+    assert sources.stepsecurity.key_env == "STEPSECURITY_API_KEY"
+    assert sources.stepsecurity.customer == "tenant-7"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("git_refs: true\n", "at least one place to look"),
+        ("github: {token_env: GITHUB_TOKEN}\n", "needs 'org'"),
+        ("github: {org: x, token_env: ghp_abc}\n", "names an environment variable"),
+        ("github: {org: x, token: abc}\n", "secrets are read from environment variables"),
+        ("github: {org: x, pull_requests: maybe}\n", "must be a bool"),
+        ("github: {org: x, colour: red}\n", "unknown keys under 'github'"),
+        ("github: [larkspur]\n", "must be a mapping"),
+        ("stepsecurity: {key_env: STEPSECURITY_API_KEY}\n", "needs 'owner'"),
+        ("stepsecurity: {owner: x, api_key: abc}\n", "secrets are read from environment variables"),
+    ],
+)
+def test_live_sources_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_sources(_write(tmp_path / "s.yaml", text))
