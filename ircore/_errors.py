@@ -31,3 +31,32 @@ class InputError(IrcoreError):
 
 class ConfigError(IrcoreError):
     """An incident spec or sources file is missing, malformed or asks for something unsupported."""
+
+
+class SourceError(IrcoreError):
+    """A live source could not be read.
+
+    Attributes
+    ----------
+    source : str
+        The source's name, as in the ``problems`` frame (``github``, ``stepsecurity``, ...).
+    url : str
+        The URL asked for, without credentials (user info and secret query parameters removed).
+    status : int or None
+        The last HTTP status received; None when no answer came (timeout, connection).
+    kind : str
+        ``http`` (an error status), ``timeout``, ``connection`` (refused, reset, closed before
+        answering), ``rate-limited``, ``truncated`` (body shorter than announced, or JSON cut
+        short), ``invalid-json``, ``pagination`` (a page said "more" without saying where),
+        ``auth`` (the token's environment variable is not set) or ``offline`` (not in the cache).
+    """
+
+    def __init__(
+        self, message: str, *, source: str, url: str, kind: str, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.url = url
+        self.kind = kind
+        self.status = status
