@@ -194,7 +194,7 @@ def _section(data: Any, *, path: Path, what: str, allowed: dict[str, type]) -> d
         kind = allowed[key]
         if kind is list:
             out[key] = _strings(value, what=f"{what}.{key}")
-        elif not isinstance(value, kind) or (kind is str and not value.strip()):
+        elif not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
             raise ConfigError(f"{path}: '{what}.{key}' must be a {kind.__name__}")
         else:
             out[key] = value
