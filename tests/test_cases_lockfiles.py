@@ -1,8 +1,9 @@
 """Every input of ../shared/cases/lockfiles against its expected.json.
 
-A case folder holds one lockfile (09 holds several, one per sub-folder; 28 a ``project/`` tree).
-Each input is routed by its format to a parser registered in ``PARSERS``; a format without a
-parser yet is reported as a skip, so a later parser plugs in by adding one entry.
+A case folder holds one lockfile or SBOM (09 holds several, one per sub-folder; 28 a ``project/``
+tree). Each input is routed by its format to a parser registered in ``PARSERS`` (a file's
+bytes) or ``TREE_READERS`` (a folder); a format without either is reported as a skip, so a later
+parser plugs in by adding one entry.
 
 Comparison follows the cases' README: one row per distinct ``name@version``; local sources
 (``origin_kind == "file"``) are not part of any ``expected``; when one ``name@version`` is
@@ -19,8 +20,10 @@ from typing import Any, NamedTuple
 import pytest
 
 from ircore.inventory._bun import parse_bun_lockfile
+from ircore.inventory._node_modules import read_node_modules
 from ircore.inventory._npm import parse_npm_lockfile
 from ircore.inventory._pnpm import parse_pnpm_lockfile
+from ircore.inventory._sbom import parse_sbom
 from ircore.inventory._yarn import parse_yarn_lockfile
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -40,6 +43,12 @@ PARSERS: dict[str, Parser] = {
     "pnpm": lambda data, manifest: parse_pnpm_lockfile(data, manifest=manifest).rows,
     "bun": lambda data, manifest: parse_bun_lockfile(data, manifest=manifest).rows,
     "yarn": lambda data, manifest: parse_yarn_lockfile(data, manifest=manifest).rows,
+    "cyclonedx": lambda data, manifest: parse_sbom(data, manifest=manifest).rows,
+    "spdx": lambda data, manifest: parse_sbom(data, manifest=manifest).rows,
+}
+# A folder input (28's project/) is read as a tree from its path.
+TREE_READERS: dict[str, Callable[[Path], list[dict[str, Any]]]] = {
+    "node_modules": lambda path: read_node_modules(path).rows,
 }
 
 # File name -> format; anything not listed is not an input of a case.
@@ -143,12 +152,16 @@ def _expected(case: Path) -> set[tuple[str, str, bool | None, bool | None]]:
 def test_case(item: CaseInput | None) -> None:
     if item is None:
         pytest.skip(f"{CASES} is not present")
+    tree_reader = TREE_READERS.get(item.format)
     parser = PARSERS.get(item.format)
-    if parser is None:
+    if tree_reader is not None:
+        rows = tree_reader(item.path)
+    elif parser is not None:
+        manifest_path = item.path.with_name("package.json")
+        manifest = manifest_path.read_bytes() if manifest_path.is_file() else None
+        rows = parser(item.path.read_bytes(), manifest)
+    else:
         pytest.skip(f"format not supported yet: {item.format} ({item.path.name})")
-    manifest_path = item.path.with_name("package.json")
-    manifest = manifest_path.read_bytes() if manifest_path.is_file() else None
-    rows = parser(item.path.read_bytes(), manifest)
 
     actual = distinct_rows(rows)
     expected = _expected(item.case)
