@@ -4,6 +4,8 @@ exit codes:
   scan             0 every input read, nothing found   1 a compromised version was found
                    3 nothing found in what could be read, but some input could not be read
   inventory        0 every input read                  3 some input could not be read
+  scan-host        0 every input read                  3 some input could not be read
+                   (the scan file is written either way; its problems say what was not read)
   report, demo     0 report built (the verdict is printed on stderr, whatever it is)
                    1 a report notebook failed (an earlier bundle in --out is kept)
   every command    2 usage or configuration error      130 interrupted (Ctrl-C)
@@ -146,6 +148,32 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     )
     if not exposure.empty:
         return EXIT_FOUND
+    return EXIT_UNREAD if not log.complete else EXIT_CLEAN
+
+
+def _cmd_scan_host(args: argparse.Namespace) -> int:
+    from ircore.inventory._host import scan_host, write_host_scan
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise IrcoreError(f"--out {out} is a file; give a folder for <hostname>.json")
+    scan = scan_host(
+        roots=args.root, home=args.home, hostname=args.hostname, global_dirs=args.global_dir
+    )
+    path = write_host_scan(scan, out)
+    log = EvidenceLog(_problems=list(scan["problems"]), _inputs=list(scan["inputs"]))
+    _report_problems(log)
+    counts = scan["summary"]
+    print(
+        f"ircore: {scan['host']['hostname']}: "
+        f"{plural(counts['packages'], 'package entry', 'package entries')} "
+        f"({plural(counts['projects'], 'project')}, "
+        f"{plural(counts['global_packages'], 'global package')}, "
+        f"{plural(counts['cache_entries'], 'cache entry', 'cache entries')}); "
+        f"{plural(counts['problems'], 'problem')}",
+        file=sys.stderr,
+    )
+    print(path)
     return EXIT_UNREAD if not log.complete else EXIT_CLEAN
 
 
@@ -339,6 +367,42 @@ def _parser() -> argparse.ArgumentParser:
                 help="an OSV file, folder or zip, or a name,version list; repeat for more",
             )
         cmd.set_defaults(run=_cmd_scan if name == "scan" else _cmd_inventory)
+
+    host = commands.add_parser(
+        "scan-host",
+        help="read this machine's projects, global installs and package caches into "
+        "<out>/<hostname>.json",
+        description="Read a developer machine from disk, without running npm, yarn, pnpm or "
+        "node: projects under --root (lockfiles and node_modules), global installs, the npm "
+        "cache (downloads, even of versions since removed), yarn caches and the pnpm store. "
+        "Read the result with `ircore.inventory.load_hosts`.",
+    )
+    host.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a folder to search for projects (e.g. ~/src, or the home folder); repeat for more",
+    )
+    host.add_argument(
+        "--home",
+        metavar="PATH",
+        help="the home folder whose caches and global installs are read (default: yours)",
+    )
+    host.add_argument(
+        "--hostname", metavar="NAME", help="the machine's name in the scan (default: this one's)"
+    )
+    host.add_argument(
+        "--global-dir",
+        action="append",
+        metavar="PATH",
+        help="a global install folder (npm prefix, global node_modules, yarn or pnpm global "
+        "folder) to read instead of the default ones; repeat for more",
+    )
+    host.add_argument(
+        "--out", required=True, metavar="DIR", help="folder <hostname>.json is written to"
+    )
+    host.set_defaults(run=_cmd_scan_host)
     return parser
 
 
