@@ -89,6 +89,7 @@ EXPOSURE: dict[str, str] = {
     "classification": STRING,
     "claims": STRING,  # the specs that matched, with who claims them
     "origins": STRING,
+    "source": STRING,  # the inventory source that saw the occurrence
     "evidence": STRING,
 }
 

@@ -14,7 +14,12 @@ from ircore._frames import new_frame
 from ircore._investigation import Incident, Investigation
 from ircore._log import EvidenceLog
 from ircore.analysis import match_exposure
-from ircore.inventory import load_inventory
+from ircore.inventory import _scan, load_hosts
+from ircore.inventory._github import load_github_inventory
+from ircore.inventory._stepsecurity import (
+    load_stepsecurity_mdm_search,
+    load_stepsecurity_npm_search,
+)
 from ircore.semver import parse_version
 from ircore.threats import load_advisories
 
@@ -98,16 +103,103 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
             message="the incident names advisories but the sources list no advisory files",
         )
     advisories = pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True)
-    inventory = load_inventory(sources.repos, git_refs=sources.git_refs, log=log)
+    inventory, declared = gather_inventory(
+        sources, packages=searched_packages(incident, advisories), log=log
+    )
     exposure = match_exposure(inventory, advisories, log=log)
     return Investigation(
         incident=incident,
         advisories=advisories,
         inventory=inventory,
+        declared=declared,
         exposure=exposure,
         problems=log.problems,
         inputs=log.inputs,
     )
+
+
+def searched_packages(incident: Incident, advisories: pd.DataFrame) -> list[str]:
+    """The package names to ask search APIs about: the incident's, else every affected one."""
+    named = set(incident.packages)
+    if incident.advisories:
+        chosen = advisories["advisory_id"].isin(incident.advisories)
+        named |= set(advisories.loc[chosen, "package"].dropna())
+    if not named:
+        named = set(advisories.loc[advisories["role"] == "affected", "package"].dropna())
+    return sorted(named)
+
+
+def gather_inventory(
+    sources: Sources, *, packages: list[str], log: EvidenceLog
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every inventory source the config names, into one ``inventory`` and one ``declared``.
+
+    Search APIs (StepSecurity) are asked about ``packages`` at any version: matching is done
+    here, against every claim, not by the server.
+    """
+    inventories: list[pd.DataFrame] = []
+    declared = new_frame("declared")
+    if sources.repos:
+        scan = _scan(
+            sources.repos,
+            repo=None,
+            git_refs=sources.git_refs,
+            host="",
+            log=log,
+            inventory=True,
+            declared=True,
+            installed=False,
+        )
+        inventories.append(new_frame("inventory", scan.inventory_rows))
+        declared = new_frame("declared", scan.declared_rows)
+    if sources.hosts:
+        inventories.append(load_hosts(sources.hosts, log=log))
+    if sources.github is not None:
+        github = sources.github
+        inventories.append(
+            load_github_inventory(
+                github.org,
+                base_url=github.api_url,
+                token_env=github.token_env,
+                repos=github.repos or None,
+                pull_requests=github.pull_requests,
+                sbom=github.sbom,
+                log=log,
+            )
+        )
+    stepsecurity = sources.stepsecurity
+    if stepsecurity is not None and packages:
+        wanted: dict[str, list[str]] = {name: [] for name in packages}
+        if stepsecurity.owner:
+            inventories.append(
+                load_stepsecurity_npm_search(
+                    stepsecurity.owner,
+                    wanted,
+                    base_url=stepsecurity.api_url,
+                    key_env=stepsecurity.key_env,
+                    log=log,
+                )
+            )
+        if stepsecurity.customer:
+            inventories.append(
+                load_stepsecurity_mdm_search(
+                    stepsecurity.customer,
+                    wanted,
+                    base_url=stepsecurity.api_url,
+                    key_env=stepsecurity.key_env,
+                    log=log,
+                )
+            )
+    elif stepsecurity is not None:
+        log.problem(
+            source="stepsecurity",
+            evidence=stepsecurity.api_url,
+            kind="not-asked",
+            message="StepSecurity was not searched: the incident and advisories name no package",
+        )
+    frames = [f for f in inventories if not f.empty]
+    inventory = pd.concat(frames, ignore_index=True) if frames else new_frame("inventory")
+    return inventory, declared
 
 
 def open_investigation(

@@ -53,9 +53,10 @@ def match_exposure(
     -------
     pandas.DataFrame
         The ``exposure`` schema: one row per (inventory occurrence, advisory) with ``repo``,
-        ``ref``, ``surface``, ``file``, ``name``, ``version``, ``dev``, ``direct``, ``introducer``,
+        ``ref``, ``surface``, ``host``, ``file``, ``name``, ``version``, ``dev``, ``direct``, ``introducer``,
         ``dependency_path``, ``origin_kind``, ``advisory_id``, ``aliases``, ``classification``,
-        ``claims`` (the specs that matched, with who claims them), ``origins`` and ``evidence``.
+        ``claims`` (the specs that matched, with who claims them), ``origins``, ``source`` (the
+        inventory source that saw it) and ``evidence``.
     """
     log = log if log is not None else EvidenceLog()
     if inventory.empty or advisories.empty:

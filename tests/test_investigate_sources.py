@@ -1,0 +1,145 @@
+"""One investigation over every kind of inventory source a sources config can name.
+
+A local project, a developer machine scan, an organization behind a GitHub-shaped API and
+StepSecurity's two search APIs (both served on loopback) are gathered into one ``inventory``;
+each surface's compromised version must come out in ``exposure`` with its surface.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ircore import investigate, validate
+from ircore.inventory import scan_host
+from ircore.inventory._host import write_host_scan
+from tests._fake_github import FakeGitHub, Pull
+from tests._fakehome import cache_download
+from tests._http_server import Server
+from tests._lockfiles import lock_v3
+
+GH_ENV = "IRCORE_INVESTIGATE_GH_TOKEN"
+SS_ENV = "IRCORE_INVESTIGATE_SS_KEY"
+GH_TOKEN = "ghp_IRCORE0INVESTIGATE0TOKEN0never0shown1"
+SS_KEY = "sk_IRCORE0INVESTIGATE0KEY0never0shown2"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Server]:
+    monkeypatch.setenv(GH_ENV, GH_TOKEN)
+    monkeypatch.setenv(SS_ENV, SS_KEY)
+    # a local clone-less project resolving the bad chalk
+    _write(tmp_path / "projects/site/package-lock.json", lock_v3({"chalk": "5.6.1"}))
+    _write(tmp_path / "projects/site/package.json", json.dumps({"dependencies": {"chalk": "^5"}}))
+    # a laptop that downloaded debug 4.4.2 and has since had it removed from its cache
+    home = tmp_path / "laptop-home"
+    cache_download(
+        home / ".npm/_cacache",
+        "https://registry.npmjs.org/debug/-/debug-4.4.2.tgz",
+        removed_at=1757350000000,
+    )
+    write_host_scan(scan_host(home=home, hostname="laptop-7", global_dirs=[]), tmp_path / "hosts")
+
+    server = Server().__enter__()
+    github = FakeGitHub(server, org="acme")
+    clean = lock_v3({"chalk": "5.6.2"}).encode()
+    bad = lock_v3({"chalk": "5.6.1"}).encode()
+    github.repo(
+        "api", {"package-lock.json": clean}, pulls=(Pull(9, {"package-lock.json": bad}, None),)
+    )
+    github.serve()
+    search = {
+        "packages": [
+            {
+                "owner": "acme",
+                "repo": "worker",
+                "package": "debug",
+                "version": "4.4.2",
+                "seen_in_any_prs": False,
+                "seen_in_any_workflow_runs": True,
+                "seen_in_default_branch": False,
+                "first_seen_in_default_branch": 0,
+                "last_seen_in_default_branch": 0,
+                "prs": {},
+                "workflow_runs": {"16001234567": {}},
+                "source_files_in_default_branch": [],
+            }
+        ]
+    }
+    server.json("/github/acme/npm-packages/search", search, method="POST")
+    mdm = {
+        "results": [
+            {
+                "package_name": "chalk",
+                "package_version": "",
+                "installations": [
+                    {
+                        "hostname": "build-box",
+                        "user_identity": "ci@acme.example",
+                        "device_id": "dev-1",
+                        "package_name": "chalk",
+                        "package_version": "5.6.1",
+                        "is_direct": True,
+                        "is_global": False,
+                        "first_seen_at": 1757340000,
+                        "last_seen_at": 1757350000,
+                    }
+                ],
+            }
+        ],
+        "total_results": 1,
+    }
+    server.json("/tenant-1/developer-mdm/npm-packages/search", mdm, method="POST")
+    incident = _write(
+        tmp_path / "incident.yaml",
+        'name: chalk/debug\npackages: {chalk: ["5.6.1"], debug: ["4.4.2"]}\n',
+    )
+    sources = _write(
+        tmp_path / "sources.yaml",
+        "repos: [projects/]\nhosts: [hosts/]\n"
+        f"github: {{org: acme, api_url: '{server.url}', token_env: {GH_ENV}, sbom: false}}\n"
+        f"stepsecurity: {{owner: acme, customer: tenant-1, api_url: '{server.url}', "
+        f"key_env: {SS_ENV}}}\n",
+    )
+    yield incident, sources, server
+    server.__exit__(None, None, None)
+
+
+def test_every_source_lands_in_one_inventory_with_its_surface(
+    world: tuple[Path, Path, Server],
+) -> None:
+    incident, sources, server = world
+    inv = investigate(incident, sources)
+    validate(inv.inventory, "inventory")
+    validate(inv.declared, "declared")
+    assert inv.problems.empty, inv.problems.to_dict("records")
+    assert inv.complete
+    found = {
+        (row.surface, row.host or row.repo, row.name, row.version, row.source)
+        for row in inv.exposure.drop_duplicates(["surface", "repo", "host", "name"]).itertuples()
+    }
+    assert found == {
+        ("folder", "site", "chalk", "5.6.1", "folder"),
+        ("host", "laptop-7", "debug", "4.4.2", "host-scan"),
+        ("pull_request", "api", "chalk", "5.6.1", "github"),
+        ("workflow_run", "worker", "debug", "4.4.2", "stepsecurity"),
+        ("host", "build-box", "chalk", "5.6.1", "stepsecurity-mdm"),
+    }
+    # the declared ranges of the local project are there for latent exposure
+    assert ("chalk", "^5") in set(zip(inv.declared["name"], inv.declared["spec"], strict=True))
+    # both APIs were asked about the incident's packages, with each secret sent to its API only
+    asked = [r for r in server.requests if r.method == "POST"]
+    assert {r.path for r in asked} == {
+        "/github/acme/npm-packages/search",
+        "/tenant-1/developer-mdm/npm-packages/search",
+    }
+    text = " ".join(f.to_csv() for f in (inv.inventory, inv.problems, inv.inputs, inv.exposure))
+    assert GH_TOKEN not in text and SS_KEY not in text
