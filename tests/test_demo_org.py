@@ -1,7 +1,9 @@
 """The demo organization: real git repositories whose planted evidence matches ``truth.json``.
 
 Every claim in the truth file is re-derived here from what git really stores (``git cat-file``
-on each ref and commit), with a lockfile walker written independently of the generator's.
+on each ref and commit): npm lockfiles with a walker written independently of the generator's,
+yarn, pnpm and bun lockfiles with ircore's own parsers. ``test_demo_surfaces.py`` covers the
+new formats' planted cases and the developer machines.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from ircore.demo import DemoOrg, build_demo_org
+from ircore.demo._formats import load_lock
+from ircore.demo._generate import SCENARIOS
 from ircore.demo._lockfile import SEED_DIR, problems, tarball_url
+from ircore.inventory._bun import parse_bun_lockfile
+from ircore.inventory._pnpm import parse_pnpm_lockfile
+from ircore.inventory._yarn import parse_yarn_lockfile
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +89,31 @@ def installed(lock: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]
     return rows
 
 
+#: ircore's parsers for the formats the test does not walk itself.
+PARSE = {
+    "yarn-classic": parse_yarn_lockfile,
+    "yarn-berry": parse_yarn_lockfile,
+    "pnpm": parse_pnpm_lockfile,
+    "bun": parse_bun_lockfile,
+}
+
+
+def parsed_hits(
+    manager: str, text: str, manifest: str | None, bad: set[tuple[str, str]]
+) -> set[tuple[str, str, bool | None]]:
+    """(name, version, dev) of every malicious release ircore's parser reads in a lockfile."""
+    result = PARSE[manager](text.encode(), manifest=manifest.encode() if manifest else None)
+    return {
+        (r["name"], r["version"], r["dev"]) for r in result.rows if (r["name"], r["version"]) in bad
+    }
+
+
+def manifest_of(lockfile: str) -> str:
+    """The package.json beside a lockfile."""
+    folder = lockfile.rsplit("/", 1)[0] + "/" if "/" in lockfile else ""
+    return folder + "package.json"
+
+
 def load_yaml(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text())
 
@@ -135,13 +167,24 @@ def test_truth_at_ref_tips_matches_committed_lockfiles(
         repo = org.repos_dir / name
         for ref, ref_info in info["refs"].items():
             assert set(ref_info["lockfiles"]) == set(info["lockfiles"])
-            blobs = cat_files(repo, [f"{ref}:{lf}" for lf in info["lockfiles"]])
+            specs = [f"{ref}:{p}" for lf in info["lockfiles"] for p in (lf, manifest_of(lf))]
+            blobs = cat_files(repo, specs)
             for lockfile, expected in ref_info["lockfiles"].items():
                 text = blobs[f"{ref}:{lockfile}"]
                 assert text is not None
                 if expected["status"] == "unparseable":
                     with pytest.raises(json.JSONDecodeError):
                         json.loads(text)
+                    continue
+                if expected["manager"] != "npm":
+                    found_other = parsed_hits(
+                        expected["manager"], text, blobs[f"{ref}:{manifest_of(lockfile)}"], bad
+                    )
+                    claimed_other = {
+                        (h["name"], h["version"], h["dev"]) for h in expected["compromised"]
+                    }
+                    assert found_other == claimed_other, (name, ref, lockfile)
+                    checked += 1
                     continue
                 lock = json.loads(text)
                 assert lock["lockfileVersion"] == expected["lockfile_version"]
@@ -153,14 +196,19 @@ def test_truth_at_ref_tips_matches_committed_lockfiles(
                 }
                 assert found == claimed, (name, ref, lockfile)
                 checked += 1
-    assert checked >= 30
+    assert checked >= 40
 
 
 def test_truth_of_every_commit_matches_git(org: DemoOrg, bad: set[tuple[str, str]]) -> None:
     exposed_commits = 0
     for name, info in org.truth["repos"].items():
         repo = org.repos_dir / name
-        specs = [f"{c['commit']}:{lf}" for c in info["commits"] for lf in info["lockfiles"]]
+        specs = [
+            f"{c['commit']}:{p}"
+            for c in info["commits"]
+            for lf in info["lockfiles"]
+            for p in (lf, manifest_of(lf))
+        ]
         blobs = cat_files(repo, specs)
         for commit in info["commits"]:
             for lockfile, expected in commit["lockfiles"].items():
@@ -168,15 +216,20 @@ def test_truth_of_every_commit_matches_git(org: DemoOrg, bad: set[tuple[str, str
                 assert text is not None
                 if expected["status"] == "unparseable":
                     continue
-                found = sorted(
-                    {f"{n}@{v}" for n, v, _, _ in installed(json.loads(text)) if (n, v) in bad}
-                )
+                if expected["manager"] == "npm":
+                    releases = {(n, v) for n, v, _, _ in installed(json.loads(text))}
+                else:
+                    manifest = blobs[f"{commit['commit']}:{manifest_of(lockfile)}"]
+                    releases = {
+                        (n, v) for n, v, _ in parsed_hits(expected["manager"], text, manifest, bad)
+                    }
+                found = sorted({f"{n}@{v}" for n, v in releases if (n, v) in bad})
                 assert found == expected["compromised"], (name, commit["subject"])
                 if found:
                     exposed_commits += 1
                     # Nothing malicious could be resolved before the releases existed.
                     assert commit["date"] >= WINDOW_START, (name, commit["subject"])
-    assert exposed_commits >= 15
+    assert exposed_commits >= 25
 
 
 def test_planted_cases_cover_the_analyst_situations(
@@ -186,7 +239,8 @@ def test_planted_cases_cover_the_analyst_situations(
     by_scenario = {info["scenario"]: (name, info) for name, info in repos.items()}
 
     def tip(name: str, ref: str = "refs/heads/main") -> list[dict[str, Any]]:
-        return repos[name]["refs"][ref]["lockfiles"]["package-lock.json"]["compromised"]
+        (lockfile,) = repos[name]["refs"][ref]["lockfiles"].values()
+        return list(lockfile["compromised"])
 
     name, _ = by_scenario["direct-unfixed"]
     assert any(h["name"] == "chalk" and h["direct"] for h in tip(name))
@@ -256,7 +310,7 @@ def test_every_other_lockfile_is_one_npm_could_have_written(org: DemoOrg) -> Non
     for name, info in org.truth["repos"].items():
         repo = org.repos_dir / name
         pairs = [
-            (f"{c['commit']}:{lf}", f"{c['commit']}:{lf.replace('-lock', '')}")
+            (f"{c['commit']}:{lf}", f"{c['commit']}:{manifest_of(lf)}")
             for c in info["commits"]
             for lf in info["lockfiles"]
         ]
@@ -265,8 +319,10 @@ def test_every_other_lockfile_is_one_npm_could_have_written(org: DemoOrg) -> Non
             for lockfile in info["lockfiles"]:
                 if (name, commit["commit"], lockfile) in truncated:
                     continue
+                if commit["lockfiles"][lockfile]["manager"] != "npm":
+                    continue  # test_every_lockfile_is_one_its_manager_could_have_written
                 text = blobs[f"{commit['commit']}:{lockfile}"]
-                manifest_text = blobs[f"{commit['commit']}:{lockfile.replace('-lock', '')}"]
+                manifest_text = blobs[f"{commit['commit']}:{manifest_of(lockfile)}"]
                 assert text is not None and manifest_text is not None
                 lock = json.loads(text)
                 manifest = json.loads(manifest_text)
@@ -281,6 +337,63 @@ def test_every_other_lockfile_is_one_npm_could_have_written(org: DemoOrg) -> Non
     print(f"\n{seen} lockfile versions checked")
 
 
+#: What a digest line looks like in each format (yarn 1 also carries a SHA-1 in the URL).
+DIGESTS = {
+    "yarn-classic": re.compile(
+        r'^  resolved "https://registry\.yarnpkg\.com/(@[^/]+/)?[^/]+/-/[^/]+\.tgz#[0-9a-f]{40}"$'
+        r"|^  integrity sha512-[A-Za-z0-9+/]{86}==$"
+    ),
+    "yarn-berry": re.compile(r"^  checksum: 10c0/[0-9a-f]{128}$"),
+    "pnpm": re.compile(r"^    resolution: \{integrity: sha512-[A-Za-z0-9+/]{86}==\}$"),
+    "bun": re.compile(r'^    "[^"]+": \["[^"]+@[^"]+", "", .*"sha512-[A-Za-z0-9+/]{86}=="\],$'),
+}
+DIGEST_FIELDS = {
+    "yarn-classic": ("  resolved ", "  integrity "),
+    "yarn-berry": ("  checksum: ",),
+    "pnpm": ("    resolution: ",),
+    "bun": ('    "',),
+}
+
+
+def test_every_lockfile_is_one_its_manager_could_have_written(org: DemoOrg) -> None:
+    """yarn, pnpm and bun lockfiles: consistent, sorted as written, every digest well formed."""
+    seen = 0
+    managers = set()
+    for name, info in org.truth["repos"].items():
+        repo = org.repos_dir / name
+        specs = [f"{c['commit']}:{lf}" for c in info["commits"] for lf in info["lockfiles"]]
+        manifests_at: dict[str, dict[str, Any]] = {}
+        blobs = cat_files(repo, specs)
+        for commit in info["commits"]:
+            for lockfile, expected in commit["lockfiles"].items():
+                manager = expected["manager"]
+                if manager == "npm":
+                    continue
+                if commit["commit"] not in manifests_at:
+                    files = git(repo, "ls-tree", "-r", "--name-only", commit["commit"]).split()
+                    wanted = [f for f in files if f.endswith("package.json")]
+                    texts = cat_files(repo, [f"{commit['commit']}:{f}" for f in wanted])
+                    manifests_at[commit["commit"]] = {
+                        f: json.loads(texts[f"{commit['commit']}:{f}"] or "") for f in wanted
+                    }
+                text = blobs[f"{commit['commit']}:{lockfile}"]
+                assert text is not None
+                view = load_lock(manager, text, manifests_at[commit["commit"]])
+                assert view.problems() == [], (name, commit["subject"])
+                # Written as the manager writes it: reading and writing back changes nothing.
+                assert view.dump() == text, (name, commit["subject"])
+                for line in text.splitlines():
+                    # bun: only package lines end with "],"; workspace lines hold ranges
+                    if line.startswith(DIGEST_FIELDS[manager]) and (
+                        manager != "bun" or line.endswith("],")
+                    ):
+                        assert DIGESTS[manager].match(line), (name, line)
+                managers.add(manager)
+                seen += 1
+    assert managers == {"yarn-classic", "yarn-berry", "pnpm", "bun"}
+    print(f"\n{seen} yarn/pnpm/bun lockfile versions checked")
+
+
 def test_same_seed_same_bytes_and_commit_ids(org: DemoOrg, tmp_path: Path) -> None:
     started = time.perf_counter()
     again = build_demo_org(tmp_path / "again")
@@ -293,7 +406,13 @@ def test_same_seed_same_bytes_and_commit_ids(org: DemoOrg, tmp_path: Path) -> No
             if p.is_file() and ".git" not in p.relative_to(root).parts
         }
 
-    assert files(org.root) == files(again.root)
+    written = files(org.root)
+    assert written == files(again.root)
+    # the new surfaces are part of what is compared
+    assert any(p.startswith("hosts/") for p in written)
+    assert any(p.startswith("hosts-src/") and "/node_modules/" in p for p in written)
+    assert any(p.startswith("hosts-src/") and "/_cacache/index-v5/" in p for p in written)
+    assert {p.rsplit("/", 1)[-1] for p in written} >= {"yarn.lock", "pnpm-lock.yaml", "bun.lock"}
     for name in org.truth["repos"]:
         refs = "for-each-ref", "--format=%(refname) %(objectname)"
         assert git(org.repos_dir / name, *refs) == git(again.repos_dir / name, *refs)
@@ -311,10 +430,10 @@ def test_other_seed_changes_the_org(tmp_path: Path) -> None:
 
 
 def test_more_repos_than_scenarios_adds_clean_ones(tmp_path: Path) -> None:
-    big = build_demo_org(tmp_path / "big", repos=31)
-    assert len(list(big.repos_dir.iterdir())) == 31
-    extra = [i for i in big.truth["repos"].values()][28:]
-    assert all(not i["exposed_in_history"] for i in extra)
+    big = build_demo_org(tmp_path / "big", repos=len(SCENARIOS) + 3)
+    assert len(list(big.repos_dir.iterdir())) == len(SCENARIOS) + 3
+    extra = [i for i in big.truth["repos"].values()][len(SCENARIOS) :]
+    assert len(extra) == 3 and all(not i["exposed_in_history"] for i in extra)
 
 
 def test_arguments_are_checked(tmp_path: Path) -> None:
@@ -333,10 +452,12 @@ def test_advisories_and_specs(org: DemoOrg, bad: set[tuple[str, str]]) -> None:
     assert len(bad) == 19 and ("chalk", "5.6.1") in bad and ("debug", "4.4.2") in bad
 
     sources = load_yaml(org.sources_file)
-    assert list(sources) == ["advisories", "repos", "git_refs"] and sources["git_refs"] is True
-    for rel in [*sources["advisories"], *sources["repos"]]:
+    assert list(sources) == ["advisories", "repos", "git_refs", "hosts"]
+    assert sources["git_refs"] is True
+    for rel in [*sources["advisories"], *sources["repos"], *sources["hosts"]]:
         assert (org.sources_file.parent / rel).exists(), rel
     assert (org.sources_file.parent / sources["repos"][0]).resolve() == org.repos_dir.resolve()
+    assert (org.sources_file.parent / sources["hosts"][0]).resolve() == org.hosts_dir.resolve()
 
     records = {}
     for path in sorted(org.advisories_dir.glob("*.json")):
@@ -374,6 +495,27 @@ def test_seed_data_is_small_and_npm_made() -> None:
     assert len(locks) >= 8
     versions = {json.loads(p.read_text())["lockfileVersion"] for p in locks}
     assert versions == {1, 3}
+    # the other managers' seeds: the lockfile each project's packageManager writes, and the
+    # family releases as each of them locks them
+    expected = {"yarn@1": "yarn.lock", "yarn@4": "yarn.lock", "pnpm@": "pnpm-lock.yaml"}
+    expected["bun@"] = "bun.lock"
+    others = {}
+    for manifest in sorted(SEED_DIR.glob("*/package.json")):
+        field = json.loads(manifest.read_text()).get("packageManager", "")
+        if field:
+            lockfile = next(v for k, v in expected.items() if field.startswith(k))
+            assert (manifest.parent / lockfile).is_file(), manifest.parent.name
+            others[field.split(".")[0]] = manifest.parent.name
+    assert set(others) == {"yarn@1", "yarn@4", "pnpm@9", "bun@1"}
+    for manager, lockfile in (
+        ("yarn-classic", "yarn.lock"),
+        ("yarn-berry", "yarn.lock"),
+        ("pnpm", "pnpm-lock.yaml"),
+        ("bun", "bun.lock"),
+    ):
+        assert (SEED_DIR / "family" / manager / lockfile).is_file()
+    installed_files = json.loads((SEED_DIR / "installed.json").read_text())
+    assert {"chalk@5.6.0", "debug@4.4.1", "ora@8.2.0"} <= set(installed_files)
 
 
 def test_relative_destination(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

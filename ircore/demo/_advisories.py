@@ -183,7 +183,9 @@ def write_incident(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_sources(path: Path, advisory_files: list[Path], repos_dir: Path) -> None:
+def write_sources(
+    path: Path, advisory_files: list[Path], repos_dir: Path, hosts_dir: Path | None = None
+) -> None:
     """Write ``sources.yaml`` with paths relative to its own directory.
 
     Parameters
@@ -194,6 +196,8 @@ def write_sources(path: Path, advisory_files: list[Path], repos_dir: Path) -> No
         OSV records and published lists.
     repos_dir : Path
         Directory holding the git repositories.
+    hosts_dir : Path, optional
+        Directory of host scans and Dev Machine Guard exports (the ``hosts`` key).
     """
     base = path.parent
     lines = [
@@ -203,4 +207,6 @@ def write_sources(path: Path, advisory_files: list[Path], repos_dir: Path) -> No
         f"  - {_q(repos_dir.relative_to(base).as_posix())}",
         "git_refs: true",
     ]
+    if hosts_dir is not None:
+        lines += ["hosts:", f"  - {_q(hosts_dir.relative_to(base).as_posix())}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

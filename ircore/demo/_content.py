@@ -50,6 +50,10 @@ NAME_POOLS: dict[str, tuple[str, ...]] = {
     "color-service": ("ui-tokens", "theme-service", "brand-palette"),
     "tiny": ("uuid-service", "config-schema", "feature-flags"),
     "fullstack": ("fullstack-portal", "partner-portal"),
+    "cli-yarn-classic": ("support-cli", "infra-cli", "db-migrate"),
+    "api-yarn-berry": ("payments-api", "catalog-api", "shipping-api"),
+    "pnpm-monorepo": ("web-platform", "frontend-monorepo", "ui-kit"),
+    "bun-app": ("status-board", "ops-dashboard", "queue-monitor"),
 }
 
 DESCRIPTIONS: dict[str, tuple[str, ...]] = {
@@ -69,7 +73,36 @@ DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "color-service": ("Theme and palette service for the design system.",),
     "tiny": ("Tiny helper package with no terminal dependencies.",),
     "fullstack": ("Portal with an Express server and a React client in one repository.",),
+    "cli-yarn-classic": ("Operations CLI, still on yarn 1.",),
+    "api-yarn-berry": ("Express service managed with yarn 4 (node-modules linker).",),
+    "pnpm-monorepo": ("pnpm workspace: web front end, UI kit, core and CLI packages.",),
+    "bun-app": ("Terminal dashboard written in TypeScript and run with bun.",),
 }
+
+#: How each package manager installs from a committed lockfile, and what CI sets up for it.
+INSTALL: dict[str, tuple[str, str]] = {
+    "npm": ("npm ci", "npm install"),
+    "yarn-classic": ("yarn install --frozen-lockfile", "yarn install"),
+    "yarn-berry": ("yarn install --immutable", "yarn install"),
+    "pnpm": ("pnpm install --frozen-lockfile", "pnpm install"),
+    "bun": ("bun install --frozen-lockfile", "bun install"),
+}
+_RUN = {
+    "npm": "npm test",
+    "yarn-classic": "yarn test",
+    "yarn-berry": "yarn test",
+    "pnpm": "pnpm -r test",
+    "bun": "bun test",
+}
+_IGNORE = {
+    "yarn-berry": ".yarn/*\n!.yarn/patches\n!.yarn/releases\n.pnp.*\n",
+}
+
+
+def gitignore(manager: str = "npm") -> str:
+    """Return the ``.gitignore`` of a repository managed with ``manager``."""
+    return GITIGNORE + _IGNORE.get(manager, "")
+
 
 TEAMS = ("payments", "platform", "growth", "developer-experience", "data", "web")
 
@@ -237,6 +270,60 @@ exports.newId = () => Id.parse(uuid());
 }
 
 
+_SOURCES["cli-yarn-classic"] = _SOURCES["cli-tool"]
+_SOURCES["api-yarn-berry"] = {
+    "src/index.js": """'use strict';
+const express = require('express');
+const Redis = require('ioredis');
+
+const app = express();
+const redis = new Redis(process.env.REDIS_URL);
+
+app.get('/healthz', async (req, res) => {
+  res.json({ ok: true, redis: redis.status });
+});
+
+app.listen(process.env.PORT || 3000, async () => {
+  const { default: chalk } = await import('chalk');
+  console.log(chalk.green('{repo} listening'));
+});
+""",
+}
+_SOURCES["pnpm-monorepo"] = {
+    "packages/core/index.js": _SOURCES["monorepo"]["packages/core/index.js"],
+    "packages/ui/index.js": """import chalkTemplate from 'chalk-template';
+import sliceAnsi from 'slice-ansi';
+import wrapAnsi from 'wrap-ansi';
+
+export const title = (text) => chalkTemplate`{bold ${text}}`;
+export const clip = (text, width) => sliceAnsi(wrapAnsi(text, width), 0, width * 3);
+""",
+    "packages/web/index.js": """import chalk from 'chalk';
+import Color from 'color';
+
+export const accent = (hex) => chalk.hex(Color(hex).lighten(0.2).hex());
+""",
+    "packages/cli/index.js": """#!/usr/bin/env node
+import chalk from 'chalk';
+
+console.log(chalk.bold('{repo}'));
+""",
+}
+_SOURCES["bun-app"] = {
+    "src/index.ts": """import chalk from 'chalk';
+import createDebug from 'debug';
+import ora from 'ora';
+import stripAnsi from 'strip-ansi';
+
+const debug = createDebug('{repo}');
+const spinner = ora('Loading queues').start();
+debug('polling');
+spinner.succeed(chalk.green('queues healthy'));
+console.log(stripAnsi(chalk.bold('plain output for logs')));
+""",
+}
+
+
 def sources(template: str, repo: str) -> dict[str, str]:
     """Return the source files of a project built from ``template``.
 
@@ -255,18 +342,34 @@ def sources(template: str, repo: str) -> dict[str, str]:
     return {path: text.replace("{repo}", repo) for path, text in _SOURCES[template].items()}
 
 
-def readme(repo: str, description: str, team: str, *, subprojects: tuple[str, ...] = ()) -> str:
+def readme(
+    repo: str,
+    description: str,
+    team: str,
+    *,
+    subprojects: tuple[str, ...] = (),
+    manager: str = "npm",
+) -> str:
     """Return a repository README."""
     layout = "".join(f"- `{p}/`\n" for p in subprojects)
     if layout:
         layout = "\n## Layout\n\n" + layout
     return (
         f"# {repo}\n\n{description}\n\nOwned by the {team} team.\n{layout}\n"
-        "## Development\n\n```sh\nnpm ci\nnpm test\n```\n"
+        f"## Development\n\n```sh\n{INSTALL[manager][0]}\n{_RUN[manager]}\n```\n"
     )
 
 
-def workflow(*, subprojects: tuple[str, ...] = (), lockfile: bool = True) -> str:
+_SETUP = {
+    "pnpm": "      - uses: pnpm/action-setup@v4\n",
+    "bun": "      - uses: oven-sh/setup-bun@v2\n",
+    "yarn-berry": "      - run: corepack enable\n",
+}
+
+
+def workflow(
+    *, subprojects: tuple[str, ...] = (), lockfile: bool = True, manager: str = "npm"
+) -> str:
     """Return ``.github/workflows/ci.yml`` for the repository's projects.
 
     Parameters
@@ -275,7 +378,11 @@ def workflow(*, subprojects: tuple[str, ...] = (), lockfile: bool = True) -> str
         Project folders; empty for a single project at the root.
     lockfile : bool
         False for a repository that does not commit its lockfile (``npm install``).
+    manager : str
+        The package manager (``npm``, ``yarn-classic``, ``yarn-berry``, ``pnpm``, ``bun``).
     """
+    if manager != "npm":
+        return _other_workflow(manager)
     install = "npm ci" if lockfile else "npm install"
     jobs = []
     for sub in subprojects or ("",):
@@ -303,4 +410,26 @@ def workflow(*, subprojects: tuple[str, ...] = (), lockfile: bool = True) -> str
     return (
         "name: CI\n\non:\n  push:\n    branches: [main]\n  pull_request:\n\n"
         "permissions:\n  contents: read\n\njobs:\n" + "".join(jobs)
+    )
+
+
+def _other_workflow(manager: str) -> str:
+    setup_node = (
+        "      - uses: actions/setup-node@v4\n"
+        "        with:\n"
+        "          node-version: 20\n"
+        + (f"          cache: {manager.split('-')[0]}\n" if manager != "bun" else "")
+    )
+    steps = (
+        "      - uses: actions/checkout@v4\n"
+        + (_SETUP.get(manager, "") if manager == "pnpm" else "")
+        + setup_node
+        + (_SETUP.get(manager, "") if manager != "pnpm" else "")
+        + f"      - run: {INSTALL[manager][0]}\n"
+        + f"      - run: {_RUN[manager]}\n"
+    )
+    return (
+        "name: CI\n\non:\n  push:\n    branches: [main]\n  pull_request:\n\n"
+        "permissions:\n  contents: read\n\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n" + steps
     )

@@ -3,12 +3,17 @@
 ``build_demo_org`` writes, under ``dest``:
 
 - ``repos/<repo>/``: git repositories with a few weeks of history (August-September 2025) derived
-  from the npm-resolved seed projects in ``seed/``; some resolve malicious versions on ``main``, a
-  feature branch, or only on a pull-request ref; some were fixed, some were not;
+  from the seed projects in ``seed/``, resolved once by npm, yarn 1, yarn Berry, pnpm (a v9
+  workspace) and bun; some resolve malicious versions on ``main``, a feature branch, or only on a
+  pull-request ref; some were fixed, some were not;
+- ``hosts-src/<hostname>/``: fake home folders of two developer machines (working copies,
+  installed ``node_modules`` trees, global installs, an npm cache index), and ``hosts/``: one host
+  scan per machine by :func:`ircore.inventory.scan_host`, plus a Dev Machine Guard export of a
+  third machine (see ``_hosts``);
 - ``advisories/``: OSV records and a published ``name,version`` list;
 - ``incident.yaml`` and ``sources.yaml``: the inputs an investigation starts from;
-- ``truth.json``: what was planted, per repository, ref, commit and lockfile, computed from the
-  very bytes committed, so tests of the pipeline can compare against it.
+- ``truth.json``: what was planted, per repository, ref, commit and lockfile, and per machine,
+  computed from the very bytes written, so tests of the pipeline can compare against it.
 
 Everything derives from ``seed`` through seeded RNGs and fixed dates: two builds with the same
 arguments produce byte-identical files and identical commit ids.
@@ -29,8 +34,20 @@ from typing import Any
 from ircore.demo import _content as content
 from ircore.demo._advisories import write_advisories, write_incident, write_sources
 from ircore.demo._facts import BAD, INCIDENT_NAME, UTC, WINDOW_END, WINDOW_START, iso
+from ircore.demo._formats import LOCKFILES, LockFile, load_lock, manager_of
 from ircore.demo._git import Commit, Person, write_repository
-from ircore.demo._lockfile import SEED_DIR, Hit, LockView, dump, fix, pin_family, plant, scan
+from ircore.demo._hosts import (
+    Checkout,
+    GlobalInstall,
+    Install,
+    Machine,
+    dev_machine_guard,
+    dmg_truth,
+    machine_truth,
+    scan_machine,
+    write_machine,
+)
+from ircore.demo._lockfile import SEED_DIR, Hit, fix, pin_family, plant
 
 MAIN = "refs/heads/main"
 
@@ -53,9 +70,13 @@ class DemoOrg:
         ``root/sources.yaml``.
     truth_file : Path
         ``root/truth.json``, the serialised ``truth``.
+    hosts_dir : Path
+        Host scans and the Dev Machine Guard export (``root/hosts``); the machines they were
+        read from are under ``root/hosts-src``.
     truth : dict
         Per repository: refs with their commit and the malicious releases each lockfile resolves,
-        every commit with the same, plus flat ``findings`` (at ref tips) and ``problems``.
+        every commit with the same, plus flat ``findings`` (at ref tips) and ``problems``; per
+        machine (``hosts``), what its files hold of the incident.
     """
 
     root: Path
@@ -64,6 +85,7 @@ class DemoOrg:
     incident_file: Path
     sources_file: Path
     truth_file: Path
+    hosts_dir: Path
     truth: dict[str, Any] = field(repr=False)
 
 
@@ -103,10 +125,16 @@ class _Rendered:
     hits: tuple[Hit, ...] | None  # None when the committed text does not parse
 
 
+#: Files of a seed project committed as they are, besides manifests and the lockfile.
+_SEED_EXTRAS = ("pnpm-workspace.yaml", ".yarnrc.yml")
+
+
 @dataclass(frozen=True)
 class _Seed:
     manifests: tuple[tuple[str, str], ...]  # (relative path of a package.json, text)
     lock: str
+    manager: str
+    extras: tuple[tuple[str, str], ...]  # (relative path, text) of other configuration files
 
 
 @cache
@@ -116,14 +144,21 @@ def _seed(template: str) -> _Seed:
         (p.relative_to(base).as_posix(), p.read_text(encoding="utf-8"))
         for p in sorted(base.rglob("package.json"))
     )
-    return _Seed(manifests, (base / "package-lock.json").read_text(encoding="utf-8"))
+    manager = manager_of(json.loads(dict(manifests)["package.json"]))
+    extras = tuple(
+        (name, (base / name).read_text(encoding="utf-8"))
+        for name in _SEED_EXTRAS
+        if (base / name).is_file()
+    )
+    lock = (base / LOCKFILES[manager]).read_text(encoding="utf-8")
+    return _Seed(manifests, lock, manager, extras)
 
 
 _CARET = re.compile(r"^\^([1-9]\d*)\.(\d+)\.(\d+)$")
 
 
 class _Project:
-    """One npm project of a repository (the root, or ``server/`` and ``client/``)."""
+    """One project of a repository (the root, or ``server/`` and ``client/``) and its lockfile."""
 
     def __init__(
         self, repo: str, subdir: str, template: str, rng: random.Random, *, description: str
@@ -131,26 +166,30 @@ class _Project:
         self.subdir = subdir
         self.template = template
         seed = _seed(template)
+        self.manager = seed.manager
+        self.extras = dict(seed.extras)
         name = f"{repo}-{subdir}" if subdir else repo
         # Workspace packages get the org's scope so two monorepos do not share package names.
         scope = f"@{content.ORG}/{repo.split('-')[0]}-"
         self.manifests = {
             rel: json.loads(text.replace("@seed/", scope)) for rel, text in seed.manifests
         }
-        lock = json.loads(seed.lock.replace("@seed/", scope))
-        self.lock_version = int(lock["lockfileVersion"])
-        version = f"{rng.randint(0, 3)}.{rng.randint(0, 14)}.{rng.randint(0, 9)}"
         root = self.manifests["package.json"]
+        seed_name = root["name"]
+        version = f"{rng.randint(0, 3)}.{rng.randint(0, 14)}.{rng.randint(0, 9)}"
         root["name"] = name
         root["version"] = version
-        lock["name"] = name
-        lock["version"] = version
-        lock_root = lock["packages"][""] if self.lock_version >= 2 else {}
-        if lock_root:
-            lock_root["name"] = name
-            lock_root["version"] = version
         if "description" in root:
             root["description"] = description
+        lock_text = seed.lock.replace("@seed/", scope)
+        if self.manager == "npm":
+            self.base_lock = self._npm_lock(lock_text, name, version, rng)
+        else:
+            # Where the root project's name is in the lockfile (Berry's workspace entry, bun's
+            # root workspace); yarn 1 and pnpm do not record it.
+            self.base_lock = lock_text.replace(
+                f"{seed_name}@workspace:", f"{name}@workspace:"
+            ).replace(f'"name": "{seed_name}"', f'"name": "{name}"', 1)
         # Executables named after the seed would give every repository the same command.
         for rel, manifest in self.manifests.items():
             bins = manifest.get("bin")
@@ -158,11 +197,27 @@ class _Project:
                 continue
             renamed = {(name if key.startswith("seed") else key): v for key, v in bins.items()}
             manifest["bin"] = renamed
-            folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
-            if self.lock_version >= 2 and "bin" in lock["packages"].get(folder, {}):
-                lock["packages"][folder]["bin"] = dict(renamed)
+            if self.manager == "npm":
+                lock = json.loads(self.base_lock)
+                folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+                if int(lock["lockfileVersion"]) >= 2 and "bin" in lock["packages"].get(folder, {}):
+                    lock["packages"][folder]["bin"] = dict(renamed)
+                    self.base_lock = _dump_json(lock)
+        self.lock_version = load_lock(self.manager, self.base_lock, self.manifests).lockfile_version
+        self._rendered: dict[LockState, _Rendered] = {}
+
+    def _npm_lock(self, text: str, name: str, version: str, rng: random.Random) -> str:
+        lock = json.loads(text)
+        lock["name"] = name
+        lock["version"] = version
+        lock_root = lock["packages"][""] if int(lock["lockfileVersion"]) >= 2 else {}
+        if lock_root:
+            lock_root["name"] = name
+            lock_root["version"] = version
         # Seeded variation of declared ranges: loosen a caret's minor. The locked version still
-        # satisfies it, so the lockfile stays one npm could have written.
+        # satisfies it, so the lockfile stays one npm could have written. (Only for npm: yarn
+        # and pnpm record the declared range in the entries' keys.)
+        root = self.manifests["package.json"]
         for section in ("dependencies", "devDependencies"):
             for dep, spec in list(root.get(section, {}).items()):
                 match = _CARET.match(spec)
@@ -171,36 +226,43 @@ class _Project:
                     root[section][dep] = loose
                     if lock_root:
                         lock_root[section][dep] = loose
-        self.base_lock = dump(lock)
-        self._rendered: dict[LockState, _Rendered] = {}
+        return _dump_json(lock)
 
     @property
     def lock_path(self) -> str:
-        return f"{self.subdir}/package-lock.json" if self.subdir else "package-lock.json"
+        name = LOCKFILES[self.manager]
+        return f"{self.subdir}/{name}" if self.subdir else name
 
     def path(self, rel: str) -> str:
         return f"{self.subdir}/{rel}" if self.subdir else rel
+
+    def view(self, state: LockState) -> LockFile:
+        """The lockfile as resolved in ``state``, open for reading (never edit it)."""
+        return load_lock(self.manager, self.render(state).text, self.manifests)
 
     def render(self, state: LockState) -> _Rendered:
         cached = self._rendered.get(state)
         if cached is not None:
             return cached
-        lock = json.loads(self.base_lock)
-        manifest = self.manifests["package.json"]
-        view = LockView(lock, manifest)
+        view = load_lock(self.manager, self.base_lock, self.manifests)
         pin_family(view, state.as_of)
         for p in state.plants:
             plant(view, p.name, path=p.path)
         if state.fixed_at is not None:
             fix(view, state.fixed_at)
-        text = dump(lock)
-        hits: tuple[Hit, ...] | None = tuple(scan(lock, manifest))
+        text = view.dump()
+        # The truth is read back from the very text committed.
+        hits: tuple[Hit, ...] | None = tuple(load_lock(self.manager, text, self.manifests).hits())
         if state.truncate is not None:
             text = text[: int(len(text) * state.truncate)]
             hits = None
         rendered = _Rendered(text, hits)
         self._rendered[state] = rendered
         return rendered
+
+
+def _dump_json(lock: dict[str, Any]) -> str:
+    return json.dumps(lock, indent=2, ensure_ascii=False) + "\n"
 
 
 @dataclass
@@ -243,24 +305,35 @@ class _Plan:
 
     # -- building blocks -------------------------------------------------------------------
 
+    @property
+    def manager(self) -> str:
+        return next(iter(self.projects.values())).manager
+
     def initial_files(self) -> dict[str, bytes]:
         subs = tuple(s for s in self.projects if s)
+        manager = self.manager
         files = {
-            "README.md": content.readme(self.name, self.description, self.team, subprojects=subs),
+            "README.md": content.readme(
+                self.name, self.description, self.team, subprojects=subs, manager=manager
+            ),
             "CHANGELOG.md": "# Changelog\n\n",
-            ".gitignore": content.GITIGNORE
+            ".gitignore": content.gitignore(manager)
             + ("" if self.commit_lockfiles else "package-lock.json\n"),
         }
         for project in self.projects.values():
             for rel, manifest in project.manifests.items():
                 files[project.path(rel)] = json.dumps(manifest, indent=2) + "\n"
+            for rel, text in project.extras.items():
+                files[project.path(rel)] = text
             for rel, text in content.sources(project.template, self.name).items():
                 files[project.path(rel)] = text
         return {path: text.encode() for path, text in files.items()}
 
     def workflow(self) -> bytes:
         subs = tuple(s for s in self.projects if s)
-        return content.workflow(subprojects=subs, lockfile=self.commit_lockfiles).encode()
+        return content.workflow(
+            subprojects=subs, lockfile=self.commit_lockfiles, manager=self.manager
+        ).encode()
 
     def commit(
         self,
@@ -666,6 +739,103 @@ def _workspace_feature_branch(plan: _Plan) -> None:
     )
 
 
+def _yarn_classic_unfixed(plan: _Plan) -> None:
+    plan.story = (
+        "yarn 1: chalk 5.6.1 (one entry for ^5.2.0 and ^5.3.0), debug 4.4.2 and dev-only "
+        "has-ansi 6.0.1 on main; unfixed."
+    )
+    plants = tuple(Plant(n) for n in ("chalk", "debug", "has-ansi"))
+    plan.plant(MAIN, plan.in_window(0.1, 0.9), plan.person(), "chore(deps): yarn upgrade", plants)
+    plan.changelog(MAIN, plan.after_incident(), plan.person(), plan.rng.choice(_FEATURES))
+
+
+def _yarn_classic_fixed(plan: _Plan) -> None:
+    plan.story = (
+        "yarn 1: wrap-ansi 9.0.1, strip-ansi 7.1.1 and ansi-regex 6.2.1 on main in the window; "
+        "fixed two days later."
+    )
+    dev = plan.person()
+    plants = tuple(Plant(n) for n in ("wrap-ansi", "strip-ansi", "ansi-regex"))
+    plan.plant(MAIN, plan.in_window(0.2, 0.9), dev, "chore(deps): refresh yarn.lock", plants)
+    plan.fix(MAIN, _t(9, 10, 11, plan.rng.randint(0, 59)), dev, "fix(deps): clean ansi releases")
+
+
+def _berry_branch_and_pr(plan: _Plan) -> None:
+    branch = f"refs/heads/feature/{plan.slug()}"
+    plan.story = (
+        f"yarn Berry: main clean; {branch} and its open pull request resolve chalk 5.6.1 and "
+        "debug 4.4.2 (one entry for ioredis's and superagent's ranges)."
+    )
+    plants = (Plant("chalk"), Plant("debug"))
+    plan.plant(
+        branch,
+        plan.in_window(0.2, 0.8),
+        plan.person(),
+        "feat: coloured logs",
+        plants,
+        base=plan.head(),
+    )
+    plan.extra_refs[f"refs/pull/{plan.pr_number()}/head"] = plan.head(branch)
+    plan.changelog(MAIN, plan.after_incident(), plan.person(), plan.rng.choice(_FEATURES))
+
+
+def _berry_fixed(plan: _Plan) -> None:
+    plan.story = "yarn Berry: debug 4.4.2 (transitive) on main in the window; debug 4.4.3 on 09-15."
+    dev = plan.person()
+    plan.plant(MAIN, plan.in_window(0.1, 0.9), dev, "chore(deps): yarn up", (Plant("debug"),))
+    plan.fix(MAIN, _t(9, 15, 14, plan.rng.randint(0, 59)), dev, "fix(deps): debug 4.4.3")
+
+
+def _pnpm_workspace_unfixed(plan: _Plan) -> None:
+    plan.story = (
+        "pnpm workspace: chalk 5.6.1 (cli, web, ui's chalk-template), supports-color 10.2.1 "
+        "(core, and in debug's peer suffix), color 5.0.1 and color-string 2.1.1 (web); unfixed."
+    )
+    names = ("chalk", "supports-color", "color", "color-string")
+    plan.plant(
+        MAIN,
+        plan.in_window(0.1, 0.9),
+        plan.person(),
+        "chore: pnpm update -r",
+        tuple(Plant(n) for n in names),
+    )
+
+
+def _pnpm_pr_only(plan: _Plan) -> None:
+    number = plan.pr_number()
+    ref = f"refs/pull/{number}/head"
+    plan.story = (
+        f"pnpm workspace: main clean; debug 4.4.2 (core) and dev-only has-ansi 6.0.1 (cli) only "
+        f"on {ref}."
+    )
+    plan.plant(
+        ref,
+        plan.in_window(0.1, 0.9),
+        plan.person(),
+        "feat(core): trace tasks",
+        (Plant("debug"), Plant("has-ansi")),
+        base=plan.head(),
+    )
+    plan.changelog(MAIN, plan.after_incident(), plan.person(), plan.rng.choice(_FEATURES))
+
+
+def _bun_fixed(plan: _Plan) -> None:
+    plan.story = (
+        "bun: chalk 5.6.1, strip-ansi 7.1.1 and ansi-regex 6.2.1 on main in the window; moved to "
+        "clean releases that evening."
+    )
+    dev = plan.person()
+    plants = tuple(Plant(n) for n in ("chalk", "strip-ansi", "ansi-regex"))
+    plan.plant(MAIN, plan.in_window(0.05, 0.6), dev, "chore(deps): bun update", plants)
+    plan.fix(MAIN, _t(9, 8, 19, plan.rng.randint(0, 59)), dev, "fix(deps): bun update again")
+
+
+def _bun_dev_unfixed(plan: _Plan) -> None:
+    plan.story = "bun: dev-only ansi-styles 6.2.2 and debug 4.4.2 on main; unfixed."
+    plants = (Plant("ansi-styles"), Plant("debug"))
+    plan.plant(MAIN, plan.in_window(0.1, 0.9), plan.person(), "chore(deps): bun update", plants)
+
+
 _Scenario = Callable[[_Plan], None]
 
 #: (scenario, template), most telling first: a smaller org keeps the first ``repos`` entries.
@@ -692,6 +862,14 @@ SCENARIOS: tuple[tuple[str, str, _Scenario], ...] = (
     ("bot-branch-and-pr", "lib-eslint-jest", _bot_branch_and_pr),
     ("branch-fixed-then-merged", "web-app", _branch_fixed_then_merged),
     ("workspace-feature-branch", "monorepo", _workspace_feature_branch),
+    ("yarn-classic-unfixed", "cli-yarn-classic", _yarn_classic_unfixed),
+    ("yarn-classic-fixed", "cli-yarn-classic", _yarn_classic_fixed),
+    ("berry-branch-and-pr", "api-yarn-berry", _berry_branch_and_pr),
+    ("berry-fixed", "api-yarn-berry", _berry_fixed),
+    ("pnpm-workspace-unfixed", "pnpm-monorepo", _pnpm_workspace_unfixed),
+    ("pnpm-pr-only", "pnpm-monorepo", _pnpm_pr_only),
+    ("bun-fixed", "bun-app", _bun_fixed),
+    ("bun-dev-unfixed", "bun-app", _bun_dev_unfixed),
     ("never", "express-api", _never),
     ("never", "lib-eslint-jest", _never),
     ("never", "legacy-v1", _never),
@@ -750,7 +928,10 @@ def _lock_truth(plan: _Plan, key: str, *, full: bool) -> dict[str, Any]:
     for sub, state in plan.snaps[key].locks.items():
         project = plan.projects[sub]
         rendered = project.render(state)
-        entry: dict[str, Any] = {"lockfile_version": project.lock_version}
+        entry: dict[str, Any] = {
+            "manager": project.manager,
+            "lockfile_version": project.lock_version,
+        }
         if rendered.hits is None:
             entry["status"] = "unparseable"
             entry["compromised"] = None
@@ -822,10 +1003,181 @@ def _flatten(repos: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str
     return findings, problems
 
 
+# -- developer machines ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Built:
+    plan: _Plan
+    shas: dict[str, str]
+
+
+def _commit_at(plan: _Plan, at: datetime, ref: str = MAIN) -> str:
+    """The commit ``ref`` pointed at, at ``at`` (following first parents back from its tip)."""
+    key: str | None = plan.heads[ref]
+    while key is not None and plan._commit(key).when > at:
+        key = plan._commit(key).parent
+    if key is None:
+        raise ValueError(f"{plan.name}: {ref} did not exist at {at}")
+    return key
+
+
+def _lock_changes(plan: _Plan, key: str) -> list[tuple[str, LockState]]:
+    """The commits up to ``key`` (first parents) that changed the root project's lockfile."""
+    chain = []
+    current: str | None = key
+    while current is not None:
+        chain.append(current)
+        current = plan._commit(current).parent
+    changes: list[tuple[str, LockState]] = []
+    for commit in reversed(chain):
+        state = plan.snaps[commit].locks[""]
+        if not changes or changes[-1][1] != state:
+            changes.append((commit, state))
+    return changes
+
+
+def _install(plan: _Plan, state: LockState, when: datetime) -> Install:
+    project = plan.projects[""]
+    return Install(project.render(state).text, project.manifests, when, project.manager)
+
+
+def _checkout(built: _Built, at: datetime, *, ref: str = MAIN, install: bool) -> Checkout:
+    plan = built.plan
+    key = _commit_at(plan, at, ref)
+    project = plan.projects[""]
+    installs: tuple[Install, ...] = ()
+    if install:
+        # The developer ran `npm ci` a few minutes after each lockfile change they pulled.
+        installs = tuple(
+            _install(plan, state, plan._commit(commit).when + timedelta(minutes=7))
+            for commit, state in _lock_changes(plan, key)
+        )
+    return Checkout(
+        repo=plan.name,
+        ref=ref,
+        commit=built.shas[key],
+        files=dict(plan._commit(key).files),
+        manager=project.manager,
+        lockfile=project.lock_path,
+        installs=installs,
+    )
+
+
+def _planted(built: _Built) -> tuple[str, LockState]:
+    """The first main commit whose lockfile resolves a malicious release."""
+    for commit, state in _lock_changes(built.plan, built.plan.head()):
+        if state.plants:
+            return commit, state
+    raise ValueError(f"{built.plan.name}: nothing planted on main")
+
+
+def _bad_urls(install: Install) -> list[str]:
+    view = load_lock(install.manager, install.lock_text, install.manifests)
+    lock = json.loads(install.lock_text)
+    return sorted(lock["packages"][hit.path]["resolved"] for hit in view.hits())
+
+
+def _machines(
+    by_scenario: dict[str, _Built],
+) -> tuple[list[Machine], list[tuple[str, datetime, list[tuple[str, str, LockFile]]]]]:
+    """The two scanned machines and the Dev Machine Guard one, from the repos that exist."""
+    have = by_scenario.get
+    priya = Machine(
+        "mbp-priya", "priya", "darwin", "Users/priya", _t(9, 9, 9, 12, 31),
+        global_prefix=".nvm/versions/node/v20.17.0", global_tools=("pnpm@9.15.9",),
+    )  # fmt: skip
+    if built := have("direct-unfixed"):
+        priya.checkouts.append(("code", _checkout(built, priya.scanned_at, install=True)))
+    if built := have("pnpm-workspace-unfixed"):
+        priya.checkouts.append(("code", _checkout(built, priya.scanned_at, install=False)))
+    if built := have("direct-fixed"):
+        commit, state = _planted(built)
+        when = built.plan._commit(commit).when + timedelta(minutes=10)
+        manifest = dict(built.plan.projects[""].manifests["package.json"])
+        priya.global_installs.append(GlobalInstall(manifest, _install(built.plan, state, when)))
+
+    jonas = Machine(
+        "ws-jonas", "jonas", "linux", "home/jonas", _t(9, 9, 10, 47, 5),
+        global_prefix=".npm-global", global_tools=("yarn@1.22.22",),
+        npmrc="prefix=${HOME}/.npm-global\n",
+    )  # fmt: skip
+    if built := have("direct-fixed"):
+        checkout = _checkout(built, jonas.scanned_at, install=True)
+        jonas.checkouts.append(("src", checkout))
+        # After reinstalling from the fixed lockfile he deleted the compromised tarballs from
+        # the npm cache: the index keeps the download and the deletion.
+        fixed_at = checkout.installs[-1].when + timedelta(minutes=13)
+        bad = [u for i in checkout.installs for u in _bad_urls(i)]
+        jonas.removed = tuple((url, fixed_at) for url in sorted(set(bad)))
+    if built := have("color-fixed-later"):
+        jonas.checkouts.append(("src", _checkout(built, jonas.scanned_at, install=True)))
+
+    sam_at = _t(9, 9, 8, 30, 0)
+    projects: list[tuple[str, str, LockFile]] = []
+    for scenario, ref in (("bun-dev-unfixed", MAIN), ("pnpm-pr-only", None)):
+        built = have(scenario)
+        if built is None:
+            continue
+        plan = built.plan
+        ref = ref or next(r for r in plan.heads if r.startswith("refs/pull/"))
+        state = plan.snaps[_commit_at(plan, sam_at, ref)].locks[""]
+        project = plan.projects[""]
+        projects.append((f"/Users/sam/work/{plan.name}", project.manager, project.view(state)))
+    return [priya, jonas], [("mbp-sam", sam_at, projects)]
+
+
+def _build_hosts(dest: Path, by_scenario: dict[str, _Built]) -> tuple[Path, dict[str, Any]]:
+    hosts_dir = dest / "hosts"
+    hosts_dir.mkdir(parents=True, exist_ok=True)
+    machines, guarded = _machines(by_scenario)
+    truth: dict[str, Any] = {}
+    for machine in machines:
+        root = dest / "hosts-src" / machine.hostname
+        globals_ = write_machine(root, machine)
+        scan = scan_machine(root, machine, globals_)
+        out = hosts_dir / f"{machine.hostname}.json"
+        out.write_text(json.dumps(scan, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        truth[machine.hostname] = {
+            "kind": "host-scan",
+            "file": out.relative_to(dest).as_posix(),
+            "source": (root).relative_to(dest).as_posix(),
+            "user": machine.user,
+            "platform": machine.platform,
+            "home": "/" + machine.home,
+            "scanned_at": iso(machine.scanned_at),
+            "checkouts": [
+                {
+                    "repo": c.repo,
+                    "ref": c.ref,
+                    "commit": c.commit,
+                    "path": f"/{machine.home}/{folder}/{c.repo}",
+                    "installed": bool(c.installs),
+                }
+                for folder, c in machine.checkouts
+            ],
+            **machine_truth(root, machine, globals_),
+        }
+    for hostname, when, projects in guarded:
+        export = dev_machine_guard(hostname, "sam.okafor@larkspur.example", when, projects)
+        out = hosts_dir / f"{hostname}.json"
+        out.write_text(json.dumps(export, indent=2) + "\n", encoding="utf-8")
+        written = json.loads(out.read_text(encoding="utf-8"))
+        truth[hostname] = {
+            "kind": "dev-machine-guard",
+            "file": out.relative_to(dest).as_posix(),
+            "user": written["device"]["user_identity"],
+            "scanned_at": iso(when),
+            "projects": [p["path"] for p in written["node_projects"]],
+            "findings": dmg_truth(written),
+        }
+    return hosts_dir, truth
+
+
 # -- entry point -------------------------------------------------------------------------------
 
 
-def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 28) -> DemoOrg:
+def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 36) -> DemoOrg:
     """Build the demo organization under ``dest``.
 
     Parameters
@@ -834,10 +1186,11 @@ def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 28) -> Demo
         Output directory; created if missing, and must be empty if it exists.
     seed : int, default 20250908
         Seed of every random choice (names, dates, versions, which scenario gets which repo).
-    repos : int, default 28
-        Number of repositories. The first 22 scenarios cover every planted case (branch-only,
-        PR-ref-only, monorepo, v1 lockfile, alias, truncated lockfile...); fewer repos keep a
-        prefix of them, more add clean repositories.
+    repos : int, default 36
+        Number of repositories. The first 30 scenarios cover every planted case (branch-only,
+        PR-ref-only, monorepo, v1 lockfile, alias, truncated lockfile, then yarn 1, yarn Berry,
+        a pnpm workspace and bun); fewer repos keep a prefix of them, more add clean
+        repositories.
 
     Returns
     -------
@@ -861,6 +1214,7 @@ def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 28) -> Demo
     advisories_dir = dest / "advisories"
 
     truth_repos: dict[str, Any] = {}
+    by_scenario: dict[str, _Built] = {}
     for index, (name, template, scenario, build) in enumerate(_lineup(seed, repos)):
         plan = _Plan(name, template, scenario, random.Random(f"{seed}:{index}:{name}"))
         _base_history(plan)
@@ -868,12 +1222,14 @@ def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 28) -> Demo
         tips = {**plan.heads, **plan.extra_refs}
         shas = write_repository(repos_dir / name, plan.commits, plan.extra_refs)
         truth_repos[name] = _repo_truth(plan, shas, tips)
+        by_scenario.setdefault(scenario, _Built(plan, shas))
+    hosts_dir, truth_hosts = _build_hosts(dest, by_scenario)
 
     advisory_files = write_advisories(advisories_dir)
     incident_file = dest / "incident.yaml"
     sources_file = dest / "sources.yaml"
     write_incident(incident_file)
-    write_sources(sources_file, advisory_files, repos_dir)
+    write_sources(sources_file, advisory_files, repos_dir, hosts_dir)
 
     findings, problems = _flatten(truth_repos)
     truth = {
@@ -892,10 +1248,21 @@ def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 28) -> Demo
                 if i["exposed_in_history"] and not i["exposed_at_a_tip"]
             ),
             "with_problems": sorted({p["repo"] for p in problems}),
+            "managers": sorted(
+                {
+                    lf["manager"]
+                    for i in truth_repos.values()
+                    for r in i["refs"].values()
+                    for lf in r["lockfiles"].values()
+                }
+            ),
+            "hosts": len(truth_hosts),
+            "hosts_exposed": sorted(h for h, i in truth_hosts.items() if _host_exposed(i)),
         },
         "findings": findings,
         "problems": problems,
         "repos": truth_repos,
+        "hosts": truth_hosts,
     }
     truth_file = dest / "truth.json"
     truth_file.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
@@ -906,5 +1273,12 @@ def build_demo_org(dest: Path, *, seed: int = 20250908, repos: int = 28) -> Demo
         incident_file=incident_file,
         sources_file=sources_file,
         truth_file=truth_file,
+        hosts_dir=hosts_dir,
         truth=truth,
     )
+
+
+def _host_exposed(info: dict[str, Any]) -> bool:
+    if info["kind"] == "dev-machine-guard":
+        return bool(info["findings"])
+    return bool(info["installed"] or info["lockfiles"] or info["npm_cache"])

@@ -5,6 +5,11 @@ moves chalk/debug-family entries between versions. A move is made only when ever
 depends on the entry accepts the new version under npm's range rules, so a lockfile never claims a
 resolution npm could not have produced (``~4.3.4`` never becomes 4.4.2, ``debug`` 2.6.9 under
 express stays put).
+
+:func:`pin_family`, :func:`plant` and :func:`fix` work on any *view* with the interface of
+:class:`LockView` (``entries``, ``version``, ``accepts``, ``set_version``); the yarn, pnpm and bun
+views live in ``_yarnlock``, ``_pnpmlock`` and ``_bunlock``. The helpers they share (placeholder
+digests, the dev/direct reachability, known dependency ranges) are here.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cmp_to_key
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ircore import semver
 from ircore._errors import InvalidRange, InvalidVersion
@@ -102,6 +107,94 @@ def placeholder_integrity(name: str, version: str) -> str:
     return "sha512-" + base64.b64encode(digest).decode("ascii")
 
 
+def placeholder_hex(name: str, version: str, *, algorithm: str = "sha512") -> str:
+    """Return a deterministic hex digest standing in for a removed tarball's (yarn, Berry).
+
+    Parameters
+    ----------
+    name : str
+        Package name.
+    version : str
+        Exact version.
+    algorithm : str, default "sha512"
+        ``sha1`` for yarn 1's ``#<sha1>`` URL fragment, ``sha512`` for a Berry checksum.
+
+    Returns
+    -------
+    str
+        Lower-case hex digest of ``ircore-demo:name@version``.
+    """
+    return hashlib.new(algorithm, f"ircore-demo:{name}@{version}".encode()).hexdigest()
+
+
+def flags(
+    roots: list[tuple[str, str]], edges: dict[str, list[str]]
+) -> dict[str, tuple[bool, bool]]:
+    """Return ``{node: (dev, direct)}`` from a dependency graph, the way npm flags ``dev``.
+
+    Parameters
+    ----------
+    roots : list of (node, group)
+        What the project's manifests declare; ``group`` is ``dev`` for devDependencies.
+    edges : dict
+        Node to the nodes its dependencies resolve to.
+
+    Returns
+    -------
+    dict
+        ``dev`` is True when only devDependencies reach the node; ``direct`` when a manifest
+        declares it.
+    """
+
+    def reach(starts: list[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(starts)
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(edges.get(node, ()))
+        return seen
+
+    prod = reach([node for node, group in roots if group != "dev"])
+    every = reach([node for node, _ in roots])
+    direct = {node for node, _ in roots}
+    return {node: (node not in prod, node in direct) for node in every}
+
+
+@cache
+def known_ranges() -> dict[tuple[str, str], dict[str, str]]:
+    """Return the dependency ranges each ``(name, version)`` declares, as npm recorded them.
+
+    pnpm's lockfile keeps only resolved versions below the importers; the ranges behind them are
+    facts of the published packages, read here from the npm seed lockfiles and ``family.json``. A
+    malicious release gets the ranges of the clean release below it, as :func:`plant` keeps them.
+
+    Returns
+    -------
+    dict
+        ``{(name, version): {dependency: range}}`` (dependencies, optional and peer ones).
+    """
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for name, releases in family().items():
+        for version, release in releases.items():
+            out[(name, version)] = _declared(release.entry, with_dev=False)
+        # A malicious release is planted with the metadata of the clean one before it.
+        bad = BAD.get(name)
+        below = [v for v in releases if bad and semver.compare_versions(v, bad) < 0]
+        if bad and below:
+            out[(name, bad)] = out[(name, max(below, key=_semver_key))]
+    for path in sorted(SEED_DIR.glob("*/package-lock.json")):
+        lock = json.loads(path.read_text(encoding="utf-8"))
+        for key, data in lock.get("packages", {}).items():
+            if "node_modules/" not in key or "version" not in data:
+                continue
+            name = data.get("name", key.rsplit("node_modules/", 1)[-1])
+            out.setdefault((name, data["version"]), _declared(data, with_dev=False))
+    return out
+
+
 def split_spec(name: str, spec: str) -> tuple[str, str] | None:
     """Split a dependency spec into (real package name, semver range).
 
@@ -161,6 +254,24 @@ class Entry:
     data: dict[str, Any]
     name: str
     dev: bool
+
+
+class EditableLock(Protocol):
+    """What :func:`pin_family`, :func:`plant` and :func:`fix` need of a lockfile view."""
+
+    entries: dict[str, Entry]
+
+    def version(self, entry: Entry) -> str:
+        """Return the entry's exact version."""
+        ...
+
+    def accepts(self, path: str, version: str) -> bool:
+        """Tell whether every dependent of the entry at ``path`` accepts ``version``."""
+        ...
+
+    def set_version(self, path: str, version: str, template: dict[str, Any] | None) -> None:
+        """Move the entry to ``version``; ``template`` is None for a release gone from npm."""
+        ...
 
 
 class LockView:
@@ -314,7 +425,9 @@ def _declared(data: dict[str, Any], *, with_dev: bool) -> dict[str, str]:
     return ranges
 
 
-def pin_family(view: LockView, as_of: datetime, *, exclude: frozenset[str] = frozenset()) -> None:
+def pin_family(
+    view: EditableLock, as_of: datetime, *, exclude: frozenset[str] = frozenset()
+) -> None:
     """Resolve every family entry to the newest clean release published by ``as_of``.
 
     Only releases every dependent accepts are considered, and entries whose current version is
@@ -322,7 +435,7 @@ def pin_family(view: LockView, as_of: datetime, *, exclude: frozenset[str] = fro
 
     Parameters
     ----------
-    view : LockView
+    view : EditableLock
         Lockfile to edit in place.
     as_of : datetime
         The moment the lockfile is resolved.
@@ -349,12 +462,12 @@ def pin_family(view: LockView, as_of: datetime, *, exclude: frozenset[str] = fro
             view.set_version(path, best, releases[best].entry)
 
 
-def plant(view: LockView, name: str, *, path: str | None = None) -> list[str]:
+def plant(view: EditableLock, name: str, *, path: str | None = None) -> list[str]:
     """Resolve ``name`` to its malicious version wherever the dependents' ranges allow it.
 
     Parameters
     ----------
-    view : LockView
+    view : EditableLock
         Lockfile to edit in place.
     name : str
         A compromised package name (key of ``BAD``).
@@ -384,7 +497,7 @@ def plant(view: LockView, name: str, *, path: str | None = None) -> list[str]:
     return changed
 
 
-def fix(view: LockView, at: datetime) -> None:
+def fix(view: EditableLock, at: datetime) -> None:
     """Move every malicious entry to the newest clean release available at ``at``.
 
     Before a maintainer republished, that is the previous release (a rollback); afterwards it is
@@ -392,7 +505,7 @@ def fix(view: LockView, at: datetime) -> None:
 
     Parameters
     ----------
-    view : LockView
+    view : EditableLock
         Lockfile to edit in place.
     at : datetime
         When the fix was resolved.
