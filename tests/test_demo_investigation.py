@@ -34,17 +34,28 @@ def test_exposure_equals_what_was_planted_at_every_ref(demo) -> None:  # type: i
         (f["repo"], _short(f["ref"]), f["lockfile"], f["name"], f["version"])
         for f in truth["findings"]
     }
+    repos = inv.exposure[inv.exposure["surface"] != "host"]
     found = set(
         zip(
-            inv.exposure["repo"],
-            inv.exposure["ref"],
-            inv.exposure["file"],
-            inv.exposure["name"],
-            inv.exposure["version"],
+            repos["repo"],
+            repos["ref"],
+            repos["file"],
+            repos["name"],
+            repos["version"],
             strict=True,
         )
     )
     assert found == planted
+    machines = inv.exposure[inv.exposure["surface"] == "host"]
+    on_machines = {
+        (host, item["name"], item["version"])
+        for host, facts in truth["hosts"].items()
+        for part in ("installed", "lockfiles", "npm_cache", "findings")
+        for item in facts.get(part, [])
+    }
+    assert set(zip(machines["host"], machines["name"], machines["version"], strict=True)) == (
+        on_machines
+    )
     for name in ("advisories", "inventory", "exposure", "problems", "inputs"):
         validate(getattr(inv, name), name)
 
