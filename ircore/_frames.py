@@ -100,6 +100,7 @@ PROBLEMS: dict[str, str] = {
     "message": STRING,
     "repo": STRING,
     "ref": STRING,
+    "host": STRING,  # the developer machine, for inputs read on one
 }
 
 INPUTS: dict[str, str] = {
@@ -107,6 +108,7 @@ INPUTS: dict[str, str] = {
     "evidence": STRING,
     "repo": STRING,
     "ref": STRING,
+    "host": STRING,
     "file": STRING,
     "format": STRING,
     "status": STRING,  # parsed | empty | failed

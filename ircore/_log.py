@@ -33,6 +33,7 @@ class EvidenceLog:
         message: str,
         repo: str = "",
         ref: str = "",
+        host: str = "",
     ) -> None:
         self._problems.append(
             {
@@ -42,6 +43,7 @@ class EvidenceLog:
                 "message": message,
                 "repo": repo,
                 "ref": ref,
+                "host": host,
             }
         )
 
@@ -58,6 +60,7 @@ class EvidenceLog:
         packages: int | None = None,
         sha256: str = "",
         notes: str = "",
+        host: str = "",
     ) -> None:
         self._inputs.append(
             {
@@ -65,6 +68,7 @@ class EvidenceLog:
                 "evidence": evidence,
                 "repo": repo,
                 "ref": ref,
+                "host": host,
                 "file": file,
                 "format": format,
                 "status": status,
@@ -86,10 +90,17 @@ class EvidenceLog:
         file: str = "",
         format: str = "",
         sha256: str = "",
+        host: str = "",
     ) -> None:
         """An input that was found but could not be read: a problem and a failed input."""
         self.problem(
-            source=source, evidence=evidence, kind=kind, message=message, repo=repo, ref=ref
+            source=source,
+            evidence=evidence,
+            kind=kind,
+            message=message,
+            repo=repo,
+            ref=ref,
+            host=host,
         )
         self.input(
             source=source,
@@ -97,6 +108,7 @@ class EvidenceLog:
             status="failed",
             repo=repo,
             ref=ref,
+            host=host,
             file=file,
             format=format,
             sha256=sha256,

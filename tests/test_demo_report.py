@@ -87,9 +87,12 @@ def test_demo_prints_its_verdict_and_nothing_else(demo_run: tuple[Path, str]) ->
     org = bundle.parent / "demo-org"  # README: the demo's org goes beside the bundle
     truth = json.loads((org / "truth.json").read_text())
     exposed = len(truth["summary"]["exposed_at_a_tip"])
+    repos = truth["summary"]["repos"]
+    machines = len(truth["summary"]["hosts_exposed"])
+    hosts = truth["summary"]["hosts"]
     assert re.search(
-        rf"^ircore: Affected: compromised versions were found in {exposed} of \d+ repositories "
-        r"\(\d+ occurrences\)\.",
+        rf"^ircore: Affected: compromised versions were found in {exposed} of {repos} repositories "
+        rf"and {machines} of {hosts} developer machines \(\d+ occurrences\)\.",
         stderr,
         re.MULTILINE,
     ), stderr
@@ -115,7 +118,12 @@ def test_shared_pages_hold_no_local_path(demo_bundle: Path) -> None:
         assert org not in (demo_bundle / page).read_text(), page
     # the evidence keeps them whole, for whoever re-runs the analysis
     inputs = pd.read_parquet(demo_bundle / "evidence" / "inputs.parquet")
-    assert inputs["evidence"].str.startswith(org).all()
+    read_here = inputs["host"].fillna("") == ""
+    assert inputs.loc[read_here, "evidence"].str.startswith(org).all()
+    # what a machine's scan read is named by the machine and its own path there
+    on_machines = inputs.loc[~read_here]
+    assert not on_machines.empty
+    assert (on_machines["evidence"].str.split(":").str[0] == on_machines["host"]).all()
 
 
 @pytest.mark.browser
@@ -124,7 +132,7 @@ def test_demo_report_renders_offline(browser: Any, demo_bundle: Path, tmp_path: 
     expected = figures_in(demo_bundle / "notebooks" / "blast_radius.ipynb")
     page.wait_for_function(f"() => ({COUNT_CHARTS})() >= {expected}", timeout=20_000)
     page.wait_for_timeout(500)
-    assert page.evaluate(COUNT_CHARTS) == expected == 2
+    assert page.evaluate(COUNT_CHARTS) == expected == 6
     text = page.evaluate("() => document.body.innerText")
     assert "edge-proxy" in text and "truncated" in text  # the unreadable lockfile is visible
     assert "chalk@5.6.1" in text

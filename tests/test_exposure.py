@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ircore import EvidenceLog, load_advisories, match_exposure, new_frame, validate
+from ircore import EvidenceLog, load_advisories, load_inventory, match_exposure, new_frame, validate
+from tests._lockfiles import lock_v3
 
 
 def _inventory(rows: list[dict]) -> object:
@@ -111,3 +112,26 @@ def test_claims_from_two_sources_merge_per_advisory(shared: Path) -> None:
     # MAL-2025-47141 claims every version of @ctrl/tinycolor (introduced 0): so 4.1.0 matches
     assert ("@ctrl/tinycolor", "MAL-2025-47141") in got
     assert "debug" not in set(exposure["name"])
+
+
+def test_a_claim_without_an_origin_still_matches(tmp_path: Path) -> None:
+    lock = tmp_path / "package-lock.json"
+    lock.write_text(lock_v3({"chalk": "5.6.1"}))
+    inventory = load_inventory(lock)
+    advisories = new_frame(
+        "advisories",
+        [
+            {
+                "advisory_id": "X-1",
+                "package": "chalk",
+                "spec_kind": "exact",
+                "spec": "5.6.1",
+                "role": "affected",
+                "origin": None,
+                "classification": "malware",
+            }
+        ],
+    )
+    exposure = match_exposure(inventory, advisories)
+    assert list(exposure["claims"]) == ["5.6.1 (origin not stated)"]
+    assert list(exposure["origins"]) == ["origin not stated"]

@@ -154,7 +154,7 @@ def assert_quiet(watch: Watch) -> None:
 def test_section_renders_every_chart_offline(browser: Any, bundle: Path, tmp_path: Path) -> None:
     page, watch = open_page(browser, (bundle / "blast_radius.html").as_uri())
     expected = figures_in(bundle / "notebooks" / "blast_radius.ipynb")
-    assert expected == 2
+    assert expected == 6
     page.wait_for_function(f"() => ({COUNT_CHARTS})() >= {expected}", timeout=20_000)
     page.wait_for_timeout(500)  # let late errors surface
     assert page.evaluate(COUNT_CHARTS) == expected

@@ -219,6 +219,7 @@ def test_bundle_files(bundle: Path) -> None:
     frames = {p.name for p in (bundle / "evidence").iterdir()}
     assert frames == {
         "advisories.parquet",
+        "declared.parquet",
         "inventory.parquet",
         "exposure.parquet",
         "problems.parquet",
@@ -268,7 +269,7 @@ def test_executed_notebook(bundle: Path) -> None:
     # relative evidence: the bundle moves, and no local path is published
     assert 'evidence = "evidence"' in injected[0].source
     assert str(bundle) not in injected[0].source
-    assert figures_in(bundle / "notebooks" / "blast_radius.ipynb") == 2
+    assert figures_in(bundle / "notebooks" / "blast_radius.ipynb") == 6
     # papermill records where it read and wrote: no local (or temporary) path in a shared file
     assert nb.metadata.papermill.input_path == "ircore/notebooks/blast_radius.ipynb"
     assert nb.metadata.papermill.output_path == "notebooks/blast_radius.ipynb"
@@ -302,7 +303,7 @@ def test_html_is_offline_with_plotly_once_and_escaped(bundle: Path) -> None:
     assert len(PLOTLY_BANNER.findall(section)) == 1
     assert section.count(get_plotlyjs()) == 1
     assert "<script" not in index.lower()
-    assert section.count("Plotly.newPlot(") == 2
+    assert section.count("Plotly.newPlot(") == 6
     # code is not in the report, only its results
     assert "Investigation.load" not in section and "setup_notebook" not in section
     assert "application/vnd.jupyter.widget" not in section
@@ -518,7 +519,7 @@ def test_runs_in_a_fresh_venv_ignoring_other_python3_kernelspecs(tmp_path: Path)
     assert decoyed.stdout.strip() == "/bin/false"  # what papermill would have run by name
     assert done.stdout.strip().endswith("index.html")
     nb = nbformat.read(out / "notebooks" / "blast_radius.ipynb", as_version=4)
-    assert figures_in(out / "notebooks" / "blast_radius.ipynb") == 2
+    assert figures_in(out / "notebooks" / "blast_radius.ipynb") == 6
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
 
 

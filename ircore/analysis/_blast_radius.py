@@ -3,9 +3,9 @@
 Nothing here knows where the evidence came from; every function takes frames with the
 schemas of :mod:`ircore._frames` and returns plain values or small frames for the report.
 
-An *occurrence* is one place a compromised version is installed: a distinct
-(repo, ref, surface, file, package, version, dependency path). The ``exposure`` frame may hold
-several rows for one occurrence when more than one advisory matches it; those are counted once.
+An *occurrence* is one place a compromised version is installed: a distinct (repo, ref,
+surface, host, file, package, version, dependency path). The ``exposure`` frame may hold several
+rows for one occurrence when more than one advisory matches it; those are counted once.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ OCCURRENCE_KEY: tuple[str, ...] = (
     "repo",
     "ref",
     "surface",
+    # Two developer machines with the same project path are two occurrences.
+    "host",
     "file",
     "name",
     "version",
@@ -84,12 +86,29 @@ def occurrences(exposure: pd.DataFrame) -> pd.DataFrame:
     return exposure.loc[~keys.duplicated()].reset_index(drop=True)
 
 
+def _on_machine(frame: pd.DataFrame) -> pd.Series:
+    # Rows read on a developer machine: their "repo" is a project path there, not a repository.
+    host = _text(frame["host"]) if "host" in frame.columns else pd.Series("", index=frame.index)
+    if "surface" in frame.columns:
+        return (_text(frame["surface"]) == "host") | (host != "")
+    return host != ""
+
+
 def _distinct_repos(*frames: pd.DataFrame) -> set[str]:
     repos: set[str] = set()
     for frame in frames:
         if "repo" in frame.columns and not frame.empty:
-            repos.update(str(r) for r in frame["repo"].dropna() if str(r))
+            kept = frame.loc[~_on_machine(frame), "repo"]
+            repos.update(str(r) for r in kept.dropna() if str(r))
     return repos
+
+
+def _distinct_hosts(*frames: pd.DataFrame) -> set[str]:
+    hosts: set[str] = set()
+    for frame in frames:
+        if "host" in frame.columns and not frame.empty:
+            hosts.update(str(h) for h in frame["host"].dropna() if str(h))
+    return hosts
 
 
 def _count_flag(series: pd.Series) -> tuple[int, int, int]:
@@ -127,7 +146,9 @@ def blast_radius_summary(
     Returns
     -------
     dict
-        ``repos_scanned``, ``repos_affected``, ``refs_affected`` (distinct repo and ref),
+        ``repos_scanned``, ``repos_affected`` (repositories: rows read on a developer machine
+        are counted as ``hosts_scanned``, ``hosts_affected`` instead), ``refs_affected``
+        (distinct repo and ref),
         ``default_branch_repos_affected``, ``occurrences``, ``direct``, ``transitive``,
         ``direct_unknown``, ``dev_only``, ``prod``, ``dev_unknown``, ``packages_affected``
         (sorted ``name@version`` list), ``inputs_total``, ``inputs_failed``,
@@ -154,11 +175,15 @@ def blast_radius_summary(
     unread = problem_count + _failed_without_problem(inputs, problems)
     complete = unread == 0
     scanned = _distinct_repos(inputs, inventory, occ)
+    hosts_affected = _distinct_hosts(occ)
+    hosts_scanned = _distinct_hosts(inputs, inventory, occ)
 
     level, verdict = _verdict(
         occurrences=len(occ),
         repos_affected=len(affected),
         repos_scanned=len(scanned),
+        hosts_affected=len(hosts_affected),
+        hosts_scanned=len(hosts_scanned),
         inputs_total=inputs_total,
         lockfiles_read=lockfiles_read,
         lockfile_inputs=int(lockfile_rows.sum()),
@@ -169,6 +194,8 @@ def blast_radius_summary(
     return {
         "repos_scanned": len(scanned),
         "repos_affected": len(affected),
+        "hosts_scanned": len(hosts_scanned),
+        "hosts_affected": len(hosts_affected),
         "refs_affected": len(refs),
         "default_branch_repos_affected": len(default_branch),
         "occurrences": len(occ),
@@ -261,6 +288,8 @@ def _verdict(
     occurrences: int,
     repos_affected: int,
     repos_scanned: int,
+    hosts_affected: int = 0,
+    hosts_scanned: int = 0,
     inputs_total: int,
     lockfiles_read: int,
     lockfile_inputs: int,
@@ -271,10 +300,16 @@ def _verdict(
     # The wording is the contract of DESIGN.md: "not affected" only when every input was read,
     # and only when something was both looked at (lockfiles) and looked for (advisories).
     unread_clause = f"{plural(unread, 'input')} could not be read"
+    machines = (
+        f" and {hosts_affected:,} of {plural(hosts_scanned, 'developer machine')}"
+        if hosts_scanned
+        else ""
+    )
+    scanned_machines = f", {plural(hosts_scanned, 'developer machine')}" if hosts_scanned else ""
     if occurrences:
         sentence = (
             f"Affected: compromised versions were found in {repos_affected:,} of "
-            f"{plural(repos_scanned, 'repository', 'repositories')} "
+            f"{plural(repos_scanned, 'repository', 'repositories')}{machines} "
             f"({plural(occurrences, 'occurrence')})."
         )
         if not complete:
@@ -306,7 +341,7 @@ def _verdict(
     return "clear", (
         f"Not affected: no compromised version was found, and every input was read "
         f"({plural(inputs_total, 'input')}, "
-        f"{plural(repos_scanned, 'repository', 'repositories')})."
+        f"{plural(repos_scanned, 'repository', 'repositories')}{scanned_machines})."
     )
 
 

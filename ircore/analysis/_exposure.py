@@ -70,8 +70,10 @@ def match_exposure(
     hits = _matching_pairs(pairs, claims, log)
     if hits.empty:
         return new_frame("exposure")
+    # A claim may name no origin (an advisory file without one): say so rather than fail.
+    origin = hits["origin"].astype("string").fillna("").replace("", "origin not stated")
     per_advisory = (
-        hits.assign(claim=hits["spec"].astype(str) + " (" + hits["origin"].astype(str) + ")")
+        hits.assign(origin=origin, claim=hits["spec"].astype(str) + " (" + origin + ")")
         .groupby(["name", "version", "advisory_id"], as_index=False)
         .agg(
             aliases=("aliases", "first"),

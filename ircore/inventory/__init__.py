@@ -186,6 +186,7 @@ class _Scan:
             "file": file,
             "format": name,
             "sha256": digest,
+            "host": where.get("host", ""),
         }
         if self.inventory and name in NOT_YET_READ:
             self.log.failed(
@@ -219,6 +220,7 @@ class _Scan:
                     message=f"{file}: its declared ranges could not be read: {declared.message}",
                     repo=where["repo"],
                     ref=where["ref"],
+                    host=where.get("host", ""),
                 )
             else:
                 ranges = declared
@@ -246,6 +248,7 @@ class _Scan:
             notes="; ".join(notes),
             repo=where["repo"],
             ref=where["ref"],
+            host=where.get("host", ""),
         )
 
     def add_installed(self, modules: Path, *, base: Path, where: dict[str, str]) -> list[Path]:
@@ -260,6 +263,7 @@ class _Scan:
                     kind=problem.kind,
                     message=problem.message,
                     repo=where["repo"],
+                    host=where.get("host", ""),
                     file=_relative(Path(problem.path), base),
                     format="package.json",
                 )
@@ -270,6 +274,7 @@ class _Scan:
                     kind=problem.kind,
                     message=problem.message,
                     repo=where["repo"],
+                    host=where.get("host", ""),
                 )
         self.log.input(
             source="folder",
@@ -280,6 +285,7 @@ class _Scan:
             packages=len(tree.rows),
             notes="; ".join(tree.warnings),
             repo=where["repo"],
+            host=where.get("host", ""),
         )
         self.inventory_rows.extend(
             {

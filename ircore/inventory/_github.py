@@ -68,46 +68,11 @@ class _NotedLog(EvidenceLog):
         self.inner = inner
         self.notes = ""
 
-    def problem(
-        self,
-        *,
-        source: str,
-        evidence: str,
-        kind: str,
-        message: str,
-        repo: str = "",
-        ref: str = "",
-    ) -> None:
-        self.inner.problem(
-            source=source, evidence=evidence, kind=kind, message=message, repo=repo, ref=ref
-        )
+    def problem(self, **fields: Any) -> None:
+        self.inner.problem(**fields)
 
-    def input(
-        self,
-        *,
-        source: str,
-        evidence: str,
-        status: str,
-        repo: str = "",
-        ref: str = "",
-        file: str = "",
-        format: str = "",
-        packages: int | None = None,
-        sha256: str = "",
-        notes: str = "",
-    ) -> None:
-        self.inner.input(
-            source=source,
-            evidence=evidence,
-            status=status,
-            repo=repo,
-            ref=ref,
-            file=file,
-            format=format,
-            packages=packages,
-            sha256=sha256,
-            notes="; ".join(n for n in (notes, self.notes) if n),
-        )
+    def input(self, *, notes: str = "", **fields: Any) -> None:
+        self.inner.input(**fields, notes="; ".join(n for n in (notes, self.notes) if n))
 
 
 def _git_blob_id(data: bytes) -> str:

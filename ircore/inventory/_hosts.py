@@ -44,7 +44,7 @@ HOST_SCAN = "host-scan"
 # What JSON gives for each column type of the inventory schema (times are ISO strings).
 _JSON_TYPES: dict[str, type] = {STRING: str, BOOL: bool, TIME: str}
 DMG = "dev-machine-guard"
-_PROBLEM_KEYS = ("source", "evidence", "kind", "message", "repo", "ref")
+_PROBLEM_KEYS = ("source", "evidence", "kind", "message", "repo", "ref", "host")
 _INPUT_KEYS = (
     "source",
     "evidence",
@@ -164,12 +164,14 @@ def _read_host_scan(
         if isinstance(problem, dict):
             fields = {k: _text(problem.get(k)) for k in _PROBLEM_KEYS}
             fields["evidence"] = prefix + fields["evidence"]
+            fields["host"] = fields.get("host") or hostname
             log.problem(**fields)
     for item in data.get("inputs") or []:
         if isinstance(item, dict):
             packages = item.get("packages")
             fields = {k: _text(item.get(k)) for k in _INPUT_KEYS if k != "packages"}
             fields["evidence"] = prefix + fields["evidence"]
+            fields["host"] = fields.get("host") or hostname
             log.input(**fields, packages=packages if isinstance(packages, int) else None)
     notes = [f"host {hostname or '?'} scanned at {_text(data.get('scanned_at')) or '?'}"]
     if extra:

@@ -90,6 +90,11 @@ main{max-width:1180px;margin:0 auto}
 .jp-RenderedMarkdown{font-size:15px;max-width:860px}
 """
 
+_INTERACTIVE_REFUSED = (
+    "notebook {name!r} is interactive (ipywidgets) and stays out of shared reports; open it "
+    "in JupyterLab instead"
+)
+
 # The index page has no script at all; nothing it contains may load anything.
 _INDEX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -98,16 +103,42 @@ _INDEX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _HIDDEN_STREAMS = frozenset({"stderr"})
 
 
+def _shipped_notebooks() -> dict[str, Path]:
+    folder = Path(str(resources.files("ircore") / "notebooks"))
+    return {p.stem: p for p in sorted(folder.glob("*.ipynb"))}
+
+
+def is_interactive(notebook: Path) -> bool:
+    """Whether ``notebook`` is for JupyterLab only (``metadata.ircore.interactive``).
+
+    Interactive notebooks (the triage notebook) build ipywidgets; in a shared report a widget
+    is frozen state behind a CDN-loaded manager, so reports never include them.
+    """
+    try:
+        meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+    ircore_meta = meta.get("ircore") if isinstance(meta, dict) else None
+    return bool(isinstance(ircore_meta, dict) and ircore_meta.get("interactive"))
+
+
 def package_notebooks() -> dict[str, Path]:
     """Return the report notebooks shipped with ircore, by name.
+
+    Interactive notebooks (see :func:`interactive_notebooks`) are not report notebooks and
+    are left out.
 
     Returns
     -------
     dict of str to pathlib.Path
         ``{"blast_radius": .../ircore/notebooks/blast_radius.ipynb, ...}``.
     """
-    folder = Path(str(resources.files("ircore") / "notebooks"))
-    return {p.stem: p for p in sorted(folder.glob("*.ipynb"))}
+    return {k: p for k, p in _shipped_notebooks().items() if not is_interactive(p)}
+
+
+def interactive_notebooks() -> dict[str, Path]:
+    """Return the notebooks shipped for JupyterLab only (ipywidgets), by name: never rendered."""
+    return {k: p for k, p in _shipped_notebooks().items() if is_interactive(p)}
 
 
 def kit_version() -> str:
@@ -174,6 +205,7 @@ def check_parameters(parameters: Mapping[str, object]) -> dict[str, object]:
 
 def _resolve_notebooks(names: Sequence[str | Path]) -> dict[str, Path]:
     shipped = package_notebooks()
+    interactive = interactive_notebooks()
     found: dict[str, Path] = {}
     for entry in names:
         text = str(entry)
@@ -182,9 +214,13 @@ def _resolve_notebooks(names: Sequence[str | Path]) -> dict[str, Path]:
             path = Path(text).resolve()
             if not path.is_file():
                 raise FileNotFoundError(f"notebook {text!r} does not exist")
+            if is_interactive(path):
+                raise ValueError(_INTERACTIVE_REFUSED.format(name=text))
             found[path.stem] = path
         elif text in shipped:
             found[text] = shipped[text]
+        elif text in interactive:
+            raise ValueError(_INTERACTIVE_REFUSED.format(name=text))
         else:
             raise ValueError(f"no report notebook {text!r}; shipped: {sorted(shipped)}")
     if not found:
