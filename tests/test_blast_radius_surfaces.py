@@ -664,3 +664,13 @@ def test_demo_advisory_counts_add_up(demo: Demo) -> None:
     distinct = distinct.drop_duplicates([*keys, "advisory_id"])
     per_advisory = distinct.groupby("advisory_id").size().to_dict()
     assert counts.groupby("advisory_id")["occurrences"].sum().to_dict() == per_advisory
+
+
+def test_dependency_paths_name_the_machine_before_its_project(small: SmallOrg) -> None:
+    paths = analysis.dependency_paths(small.investigation.exposure)
+    on_machine = small.investigation.exposure["surface"] == "host"
+    projects = set(small.investigation.exposure.loc[on_machine, "repo"])
+    assert projects  # the laptop holds a compromised version
+    assert {f"host laptop-1: {p}" for p in projects} <= set(paths["repo"])
+    # a repository's own rows keep its plain name
+    assert "api" in set(paths["repo"])

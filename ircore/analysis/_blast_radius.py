@@ -470,12 +470,20 @@ def dependency_paths(exposure: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns of :data:`DEPENDENCY_PATHS`, one row per distinct path, sorted by repo, ref,
-        file and package.
+        file and package. For rows read on a developer machine, ``repo`` is
+        ``host <name>: <project>`` (``(npm cache)``, ``(global npm)`` or the project path).
     """
+    from ircore.analysis._surfaces import subjects  # _surfaces builds on this module
+
     occ = occurrences(exposure)
+    # A checkout on a laptop is named by the machine first: "ledger-cli" alone would read as
+    # the repository's own default branch.
+    where = subjects(occ) if not occ.empty else pd.Series(dtype=STRING)
+    project = _text(occ["repo"])
+    machine = where.str.startswith("host ") & (project != "")
     out = pd.DataFrame(
         {
-            "repo": occ["repo"],
+            "repo": where.where(~machine, where + ": " + project),
             "ref": occ["ref"],
             "file": occ["file"],
             "package_version": package_versions(occ) if not occ.empty else pd.Series(dtype=STRING),
