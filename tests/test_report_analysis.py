@@ -506,6 +506,21 @@ def test_scope_says_what_was_scanned_and_that_history_is_not() -> None:
     folder = new_frame("inputs", [{"source": "folder", "evidence": "/p/package-lock.json"}])
     assert "1 lockfile in folders" in scope_html(folder, covers="this report")
     assert "covered by this report" in scope_html(folder, covers="this report")
+    mixed = new_frame(
+        "inputs",
+        [
+            {"source": "git", "evidence": "/r/a@0123456789ab:package-lock.json", "repo": "a"},
+            {"source": "folder", "evidence": "/p/package-lock.json"},
+            {"source": "github", "evidence": "https://api.github.com/repos/o/r/git/blobs/1"},
+            {"source": "host-scan", "evidence": "/s/mbp.json", "host": "mbp"},
+            {"source": "folder", "evidence": "mbp:/Users/x/p/package-lock.json", "host": "mbp"},
+            {"source": "folder", "evidence": "ws:/home/y/q/yarn.lock", "host": "ws"},
+        ],
+    )
+    assert (
+        "1 git repository, 1 lockfile in folders, as they are on disk, 1 answer of GitHub or "
+        "StepSecurity APIs and the scans of 2 developer machines"
+    ) in scope_html(mixed)
 
 
 def test_problems_html_lists_every_problem_and_refuses_not_affected() -> None:

@@ -421,6 +421,11 @@ def show_inputs(inputs: pd.DataFrame, *, max_rows: int = 500) -> None:
     show_table(inputs_display(inputs), max_rows=max_rows, empty_message="No inputs were recorded.")
 
 
+# Inputs read on (or about) developer machines, and inputs that are API answers.
+MACHINE_SOURCES = frozenset({"host-scan", "dev-machine-guard"})
+API_SOURCES = frozenset({"github", "github-sbom", "stepsecurity", "stepsecurity-mdm"})
+
+
 def scope_html(inputs: pd.DataFrame, *, covers: str = "this section") -> str:
     """Say in one sentence what was scanned, and that history is not part of it.
 
@@ -438,9 +443,17 @@ def scope_html(inputs: pd.DataFrame, *, covers: str = "this section") -> str:
         HTML of one paragraph.
     """
     source = inputs["source"].astype("string").fillna("")
+    host = (
+        inputs["host"].astype("string").fillna("")
+        if "host" in inputs.columns
+        else pd.Series("", index=inputs.index, dtype="string")
+    )
     advisory = source.isin(ADVISORY_SOURCES)
+    machine = (host != "") | source.isin(MACHINE_SOURCES)
+    api = source.isin(API_SOURCES)
     git = inputs.loc[source == "git", "repo"].dropna().nunique()
-    folder = int((~advisory & (source != "git")).sum())
+    folder = int((~advisory & ~machine & ~api & (source != "git")).sum())
+    hosts = host[host != ""].nunique() + int((source == "dev-machine-guard").sum())
     parts = []
     if git:
         parts.append(
@@ -449,7 +462,15 @@ def scope_html(inputs: pd.DataFrame, *, covers: str = "this section") -> str:
         )
     if folder:
         parts.append(f"{plural(folder, 'lockfile')} in folders, as they are on disk")
-    scanned = " and ".join(parts) if parts else "no lockfile at all"
+    if api.any():
+        parts.append(f"{plural(int(api.sum()), 'answer')} of GitHub or StepSecurity APIs")
+    if machine.any():
+        parts.append(f"the scans of {plural(hosts, 'developer machine')}")
+    scanned = (
+        ", ".join(parts[:-1]) + f" and {parts[-1]}"
+        if len(parts) > 1
+        else (parts[0] if parts else "no lockfile at all")
+    )
     return (
         f'<p class="ircore-scope"><strong>What was scanned:</strong> {html.escape(scanned)}; '
         "history (what was present earlier and has since been removed) is not covered by "
