@@ -397,6 +397,12 @@ def _kernel_manager_class() -> type:
         def _pinned_spec_manager(self) -> KernelSpecManager:
             return ThisInterpreterKernelSpecs(parent=self)
 
+        @default("shutdown_wait_time")
+        def _patient_shutdown(self) -> float:
+            # The default 5 s (SIGTERM after half of it) is too short on a busy machine: the
+            # kernel then dies printing "KeyboardInterrupt caught in kernel" into our stderr.
+            return 30.0
+
         if encrypt:
 
             @default("transport_encryption")
