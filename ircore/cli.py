@@ -14,11 +14,12 @@ exit codes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +85,43 @@ def _report_problems(log: EvidenceLog) -> None:
         print(f"ircore: {label} [{row.kind}] {row.evidence}: {row.message}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _progress(enabled: bool | None) -> Iterator[Callable[[str, int], None] | None]:
+    """A files-and-megabytes counter on stderr for long scans; off when stderr is not a TTY."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(
+        desc="ircore: reading", unit=" files", file=sys.stderr, mininterval=0.5, leave=False
+    ) as bar:
+        read = 0
+
+        def tick(evidence: str, size: int) -> None:
+            nonlocal read
+            read += size
+            bar.set_postfix_str(f"{read / 1e6:,.1f} MB", refresh=False)
+            bar.update(1)
+
+        yield tick
+        bar.refresh()  # the final count, before the bar clears its line
+
+
 def _cmd_inventory(args: argparse.Namespace) -> int:
     from ircore.inventory import load_inventory
 
     log = EvidenceLog()
-    inventory = load_inventory(args.paths, git_refs=args.git_refs, log=log)
+    with _progress(args.progress) as progress:
+        inventory = load_inventory(
+            args.paths,
+            git_refs=args.git_refs,
+            installed=args.installed,
+            log=log,
+            progress=progress,
+        )
     _print_rows(
         inventory,
         ["repo", "ref", "file", "name", "version", "dev", "direct", "introducer"],
@@ -133,7 +166,14 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     log = EvidenceLog()
     advisories = load_advisories(args.advisories, log=log)
-    inventory = load_inventory(args.paths, git_refs=args.git_refs, log=log)
+    with _progress(args.progress) as progress:
+        inventory = load_inventory(
+            args.paths,
+            git_refs=args.git_refs,
+            installed=args.installed,
+            log=log,
+            progress=progress,
+        )
     exposure = match_exposure(inventory, advisories, log=log)
     _print_rows(_with_install_path(exposure, inventory), SCAN_COLUMNS, as_json=args.json)
     _report_problems(log)
@@ -352,7 +392,18 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="read git repos at every branch and PR ref instead of the work tree",
         )
+        cmd.add_argument(
+            "--installed",
+            action="store_true",
+            help="also read installed node_modules trees (each package's own package.json)",
+        )
         cmd.add_argument("--json", action="store_true", help="print one JSON object per row")
+        cmd.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="show files read so far on stderr (default: when stderr is a terminal)",
+        )
         if name == "scan":
             cmd.description = (
                 "Print one row per (occurrence, advisory): a package version installed at one "

@@ -229,3 +229,32 @@ def test_demo_refuses_before_building_anything(tmp_path: Path) -> None:
     done = _ircore("demo", "--out", str(tmp_path / "fresh"), "--workdir", str(src))
     assert done.returncode == 2 and "not a demo organization" in done.stderr
     assert (src / "app").is_dir() and not (tmp_path / "fresh").exists()
+
+
+def test_progress_counts_files_and_is_off_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
+    quiet = _ircore("inventory", str(tmp_path))
+    assert "reading" not in quiet.stderr  # captured stderr is no terminal: no bar by default
+    shown = _ircore("inventory", str(tmp_path), "--progress")
+    assert shown.returncode == 0, shown.stderr
+    # tqdm redraws with carriage returns; the last drawing counts every lockfile read
+    drawings = [d for d in shown.stderr.replace("\r", "\n").splitlines() if "reading" in d]
+    assert drawings and "3 files" in drawings[-1] and "MB" in drawings[-1]
+
+
+def test_installed_trees_are_read_on_request(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    (project / "node_modules" / "chalk").mkdir(parents=True)
+    (project / "package.json").write_text('{"name": "app", "dependencies": {"chalk": "^5"}}')
+    (project / "node_modules" / "chalk" / "package.json").write_text(
+        '{"name": "chalk", "version": "5.6.1"}'
+    )
+    advisories = _advisories(tmp_path)
+    without = _ircore("scan", str(project), "--advisories", str(advisories))
+    assert without.returncode == 3 and "no-lockfile" in without.stderr
+    found = _ircore("scan", str(project), "--installed", "--advisories", str(advisories), "--json")
+    assert found.returncode == 1, found.stderr
+    [row] = map(json.loads, found.stdout.splitlines())
+    assert (row["name"], row["version"], row["file"]) == ("chalk", "5.6.1", "node_modules")

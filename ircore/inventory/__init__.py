@@ -107,6 +107,7 @@ class _Scan:
     inventory: bool
     declared: bool
     installed: bool = False
+    progress: Callable[[str, int], None] | None = None  # called per file: (evidence, bytes)
     inventory_rows: list[dict[str, Any]] = field(default_factory=list)
     declared_rows: list[dict[str, Any]] = field(default_factory=list)
     _parsed: dict[tuple[str, str, str], Parsed | InputError] = field(default_factory=dict)
@@ -177,6 +178,8 @@ class _Scan:
         source: str,
     ) -> None:
         """Parse one file (``data`` may be None when :meth:`cached` said so) and record it."""
+        if self.progress is not None:
+            self.progress(where["evidence"], len(data) if data is not None else 0)
         file = where["file"]
         failed = {
             "source": source,
@@ -253,6 +256,8 @@ class _Scan:
 
     def add_installed(self, modules: Path, *, base: Path, where: dict[str, str]) -> list[Path]:
         """Read an installed ``node_modules`` tree; returns the folders it covered."""
+        if self.progress is not None:
+            self.progress(str(modules), 0)
         tree = read_node_modules(modules)
         file = _relative(modules, base)
         for problem in tree.problems:
@@ -624,9 +629,12 @@ def _scan(
     inventory: bool,
     declared: bool,
     installed: bool,
+    progress: Callable[[str, int], None] | None = None,
 ) -> _Scan:
     """Read the sources once for the frames asked for (the two public loaders share it)."""
-    scan = _Scan(log, inventory=inventory, declared=declared, installed=installed)
+    scan = _Scan(
+        log, inventory=inventory, declared=declared, installed=installed, progress=progress
+    )
     source = "inventory" if inventory else "declared"
     for root in log.existing(as_paths(sources), source=source):
         if root.is_dir() and root.name == MODULES and not installed:
@@ -670,6 +678,7 @@ def load_inventory(
     host: str = "",
     installed: bool = False,
     log: EvidenceLog | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> pd.DataFrame:
     """Read every lockfile and SBOM (and, if asked, installed tree) under ``sources``.
 
@@ -705,6 +714,9 @@ def load_inventory(
         ``installed``, a ``node_modules`` folder given as a source is reported as a problem.
     log
         Collects every file read and every one that could not be; a fresh one when omitted.
+    progress
+        Called with the evidence (path or git object) and its size in bytes as each file or
+        installed tree is reached, for a progress display on long scans.
 
     Returns
     -------
@@ -728,6 +740,7 @@ def load_inventory(
         inventory=True,
         declared=False,
         installed=installed,
+        progress=progress,
     )
     return new_frame("inventory", scan.inventory_rows)
 
