@@ -110,18 +110,23 @@ def _progress(enabled: bool | None) -> Iterator[Callable[[str, int], None] | Non
         bar.refresh()  # the final count, before the bar clears its line
 
 
-def _cmd_inventory(args: argparse.Namespace) -> int:
+def _read_paths(args: argparse.Namespace, log: EvidenceLog) -> pd.DataFrame:
+    """The inventory of the command's paths, as ``inventory`` and ``scan`` both read it."""
     from ircore.inventory import load_inventory
 
-    log = EvidenceLog()
     with _progress(args.progress) as progress:
-        inventory = load_inventory(
+        return load_inventory(
             args.paths,
             git_refs=args.git_refs,
             installed=args.installed,
             log=log,
             progress=progress,
         )
+
+
+def _cmd_inventory(args: argparse.Namespace) -> int:
+    log = EvidenceLog()
+    inventory = _read_paths(args, log)
     _print_rows(
         inventory,
         ["repo", "ref", "file", "name", "version", "dev", "direct", "introducer"],
@@ -161,19 +166,11 @@ def _with_install_path(exposure: pd.DataFrame, inventory: pd.DataFrame) -> pd.Da
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from ircore.analysis import blast_radius_summary, match_exposure
-    from ircore.inventory import load_inventory
     from ircore.threats import load_advisories
 
     log = EvidenceLog()
     advisories = load_advisories(args.advisories, log=log)
-    with _progress(args.progress) as progress:
-        inventory = load_inventory(
-            args.paths,
-            git_refs=args.git_refs,
-            installed=args.installed,
-            log=log,
-            progress=progress,
-        )
+    inventory = _read_paths(args, log)
     exposure = match_exposure(inventory, advisories, log=log)
     _print_rows(_with_install_path(exposure, inventory), SCAN_COLUMNS, as_json=args.json)
     _report_problems(log)
