@@ -12,13 +12,19 @@ from ircore._errors import (
     InvalidVersion,
     IrcoreError,
     SchemaError,
+    SourceError,
 )
 from ircore._frames import SCHEMAS, conform, new_frame, validate
 from ircore._investigate import investigate, open_investigation
 from ircore._investigation import Incident, Investigation
 from ircore._log import EvidenceLog
 from ircore.analysis import match_exposure
-from ircore.inventory import load_inventory
+from ircore.inventory import load_declared, load_hosts, load_inventory, scan_host
+from ircore.inventory._github import load_github_inventory
+from ircore.inventory._stepsecurity import (
+    load_stepsecurity_mdm_search,
+    load_stepsecurity_npm_search,
+)
 from ircore.threats import load_advisories
 
 __version__ = "0.1.0"
@@ -34,16 +40,23 @@ __all__ = [
     "Investigation",
     "IrcoreError",
     "SchemaError",
+    "SourceError",
     "Sources",
     "__version__",
     "conform",
     "investigate",
     "load_advisories",
+    "load_declared",
+    "load_github_inventory",
+    "load_hosts",
     "load_incident",
     "load_inventory",
     "load_sources",
+    "load_stepsecurity_mdm_search",
+    "load_stepsecurity_npm_search",
     "match_exposure",
     "new_frame",
     "open_investigation",
+    "scan_host",
     "validate",
 ]
