@@ -33,8 +33,39 @@ ADVISORIES: dict[str, str] = {
     "summary": STRING,
     "published": TIME,
     "modified": TIME,
-    "source": STRING,  # loader: osv-dir, osv-zip, list
-    "evidence": STRING,  # file path (zip members as archive.zip!member)
+    "withdrawn": TIME,  # GHSA withdrawn_at; NA while the advisory stands
+    "url": STRING,  # where a person reads the advisory (osv.dev, github.com/advisories, Threat Center)
+    "source": STRING,  # loader: osv-dir, osv-zip, osv-api, ghsa, threat-center, list, incident
+    "evidence": STRING,  # file path (zip members as archive.zip!member) or API URL
+}
+
+IOCS: dict[str, str] = {
+    # One indicator of compromise, from an advisory or the analyst.
+    "ioc_id": STRING,  # stable hash of (ioc_type, value)
+    "advisory_id": STRING,
+    "ioc_type": STRING,  # domain | ip | url | sha256 | sha1 | file_name | process | repository | package_version | wallet
+    "value": STRING,  # normalised: re-fanged, hosts lower-cased
+    "port": INT,
+    "context": STRING,  # the sentence or field it was found in
+    "confidence": STRING,  # structured | extracted | analyst
+    "source": STRING,
+    "evidence": STRING,
+}
+
+VERSIONS: dict[str, str] = {
+    # One (package, version) as the npm registry knows it, or as an advisory names it.
+    "name": STRING,
+    "version": STRING,
+    "published": TIME,  # the packument's time[version]
+    "in_registry": BOOL,  # False: an advisory names it but the registry no longer lists it
+    "dist_tags": STRING,  # comma-separated tags pointing at it (latest, next, ...)
+    "deprecated": STRING,
+    "install_scripts": STRING,  # preinstall/install/postinstall it declares, comma-separated
+    "publisher": STRING,  # _npmUser.name
+    "tarball": STRING,
+    "integrity": STRING,
+    "source": STRING,  # registry | registry-cache
+    "evidence": STRING,  # packument URL or cache path
 }
 
 INVENTORY: dict[str, str] = {
@@ -121,6 +152,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "advisories": ADVISORIES,
     "inventory": INVENTORY,
     "declared": DECLARED,
+    "iocs": IOCS,
+    "versions": VERSIONS,
     "exposure": EXPOSURE,
     "problems": PROBLEMS,
     "inputs": INPUTS,
