@@ -11,9 +11,9 @@ import pandas as pd
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from ircore._errors import ConfigError, InvalidRange
+from ircore._errors import ConfigError, InvalidRange, InvalidVersion
 from ircore._investigation import Incident
-from ircore.semver import normalize_advisory_range
+from ircore.semver import normalize_advisory_range, parse_version, range_can_match
 
 # Secrets come from the environment only: papermill writes parameters into the shared notebook.
 _SECRET_KEY = re.compile(r"(token|secret|password|api[_-]?key|credential)", re.IGNORECASE)
@@ -132,14 +132,35 @@ def load_incident(path: str | Path) -> Incident:
     ):
         raise ConfigError(f"{path}: window.start is after window.end")
     for package, specs in incident.packages.items():
+        if not specs:
+            raise ConfigError(f"{path}: packages.{package} lists no version or range")
         for spec in specs:
-            try:
-                normalize_advisory_range(spec)
-            except InvalidRange as exc:
-                raise ConfigError(
-                    f"{path}: packages.{package}: {spec!r} is not a version or an npm range ({exc})"
-                ) from None
+            _check_claim(spec, where=f"{path}: packages.{package}")
     return incident
+
+
+def _check_claim(spec: str, *, where: str) -> None:
+    """Refuse a claim that would quietly match nothing: an invalid or unsatisfiable range."""
+    words = [w for w in re.split(r"[\s,]+", spec) if w]
+    if len(words) > 1 and all(_is_version(w) for w in words):
+        raise ConfigError(
+            f"{where}: {spec!r} reads as one range that every version must satisfy at once, "
+            f"which none can; list several versions as a YAML list: [{', '.join(words)}]"
+        )
+    try:
+        normalised = normalize_advisory_range(spec)
+    except InvalidRange as exc:
+        raise ConfigError(f"{where}: {spec!r} is not a version or an npm range ({exc})") from None
+    if not range_can_match(normalised):
+        raise ConfigError(f"{where}: no version can satisfy {spec!r}; check the bounds")
+
+
+def _is_version(word: str) -> bool:
+    try:
+        parse_version(word.lstrip("=v"))
+    except InvalidVersion:
+        return False
+    return True
 
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")

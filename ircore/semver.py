@@ -604,6 +604,43 @@ def normalize_advisory_range(range_: str) -> str:
     return normalised
 
 
+def range_can_match(range_: str) -> bool:
+    """Whether any version at all (prereleases included) satisfies the npm range.
+
+    ``5.6.1 5.6.2`` (both at once) and ``>=5.6.2 <5.6.1`` are valid npm ranges that nothing
+    satisfies; an analyst who wrote one meant something else.
+    """
+    for comparators in _range(range_, loose=False, inc=True):
+        low: Version | None = None
+        high: Version | None = None
+        low_inclusive = high_inclusive = True
+        possible = True
+        for comparator in comparators:
+            version = comparator.version
+            if version is None:
+                continue
+            if comparator.is_null:
+                possible = False
+                break
+            inclusive = comparator.op in ("", ">=", "<=")
+            if comparator.op in ("", ">", ">=") and (
+                low is None or version > low or (version == low and not inclusive)
+            ):
+                low, low_inclusive = version, inclusive
+            if comparator.op in ("", "<", "<=") and (
+                high is None or version < high or (version == high and not inclusive)
+            ):
+                high, high_inclusive = version, inclusive
+        if possible and (
+            low is None
+            or high is None
+            or low < high
+            or (low == high and low_inclusive and high_inclusive)
+        ):
+            return True
+    return False
+
+
 def _event_bound(kind: str, value: object) -> Version | None:
     """An event's version; None for ``introduced: "0"`` and ``limit: "*"``."""
     if not isinstance(value, str):

@@ -50,6 +50,12 @@ window: {start: 2025-09-08T13:16:00Z, end: "2025-09-08 15:15"}
         ("name: x\npackages: [chalk]\n", "must map package names"),
         ("name: x\npackages: {chalk: 5.6.1}\nwindow: {start: yesterday-ish}\n", "not a date"),
         ("name: x\npackages: {chalk: 5.6.1}\nseverity: high\n", "unknown keys"),
+        # each of these would quietly match nothing (a fresh user's "Not affected")
+        ('name: x\npackages: {chalk: "5.6.1, 5.6.2"}\n', r"YAML list: \[5.6.1, 5.6.2\]"),
+        ('name: x\npackages: {chalk: "5.6.1 5.6.2"}\n', r"YAML list: \[5.6.1, 5.6.2\]"),
+        ('name: x\npackages: {chalk: ">=5.6.2 <5.6.1"}\n', "no version can satisfy"),
+        ('name: x\npackages: {chalk: ">= 5.6.2, < 5.6.1"}\n', "no version can satisfy"),
+        ("name: x\npackages: {chalk: []}\n", "lists no version"),
         ("name: [unclosed\n", "not valid YAML"),
         ("- a list\n", "mapping"),
         ("name: x\npackages: {chalk: 5.6.1}\nnpm_token: abc\n", "environment variables"),

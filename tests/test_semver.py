@@ -18,6 +18,7 @@ from ircore.semver import (
     normalize_advisory_range,
     osv_affected,
     parse_version,
+    range_can_match,
     satisfies,
     validate_range,
 )
@@ -482,3 +483,22 @@ else:
     @given(st.lists(_versions, min_size=1, max_size=8))
     def test_compare_versions_total_order_property(pool: list[str]) -> None:
         _assert_total_order(pool)
+
+
+@pytest.mark.parametrize(
+    ("range_", "possible"),
+    [
+        ("5.6.1", True),
+        ("5.6.1 5.6.2", False),
+        (">=5.6.2 <5.6.1", False),
+        (">1.0.0 <=1.0.0", False),
+        (">=1.0.0 <=1.0.0", True),
+        (">1.0.0 <1.0.1", True),  # 1.0.1-0 and other prereleases lie between
+        ("5.6.1 5.6.2 || 4.4.2", True),
+        ("<0.0.0-0", False),
+        ("^5.6.1", True),
+        ("*", True),
+    ],
+)
+def test_range_can_match(range_: str, possible: bool) -> None:
+    assert range_can_match(range_) is possible
