@@ -185,7 +185,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     )
     if not exposure.empty:
         return EXIT_FOUND
-    return EXIT_UNREAD if not log.complete else EXIT_CLEAN
+    # "Inconclusive" (nothing found, but nothing looked at either, or something unread) must
+    # never look like a clean bill to a CI gate.
+    return EXIT_CLEAN if summary["verdict_level"] == "clear" else EXIT_UNREAD
 
 
 def _cmd_scan_host(args: argparse.Namespace) -> int:

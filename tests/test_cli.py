@@ -258,3 +258,16 @@ def test_installed_trees_are_read_on_request(tmp_path: Path) -> None:
     assert found.returncode == 1, found.stderr
     [row] = map(json.loads, found.stdout.splitlines())
     assert (row["name"], row["version"], row["file"]) == ("chalk", "5.6.1", "node_modules")
+
+
+def test_scan_exits_3_whenever_the_verdict_is_inconclusive(tmp_path: Path) -> None:
+    advisories = _advisories(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = _ircore("scan", str(empty), "--advisories", str(advisories))
+    assert "Inconclusive: no lockfiles were found" in done.stderr
+    assert done.returncode == 3
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
+    clean = _ircore("scan", str(tmp_path / "app"), "--advisories", str(advisories))
+    assert clean.returncode == 0 and "Not affected" in clean.stderr
