@@ -674,3 +674,30 @@ def test_dependency_paths_name_the_machine_before_its_project(small: SmallOrg) -
     assert {f"host laptop-1: {p}" for p in projects} <= set(paths["repo"])
     # a repository's own rows keep its plain name
     assert "api" in set(paths["repo"])
+
+
+def test_machines_are_counted_apart_from_repositories_and_refs(small: SmallOrg) -> None:
+    inv = small.investigation
+    summary = analysis.blast_radius_summary(
+        inv.exposure, inv.inventory, inv.inputs, problems=inv.problems
+    )
+    in_repos = inv.exposure[inv.exposure["surface"] != "host"]
+    assert summary["refs_affected"] == len(set(zip(in_repos["repo"], in_repos["ref"], strict=True)))
+    assert (summary["hosts_affected"], summary["hosts_scanned"]) == (1, 1)
+    assert "and 1 of 1 developer machine (" in summary["verdict"]
+    per_version = analysis.affected_repos(inv.exposure).set_index("package_version")
+    on_laptop = inv.exposure[inv.exposure["surface"] == "host"]
+    for name, version in set(zip(on_laptop["name"], on_laptop["version"], strict=True)):
+        rows = inv.exposure[(inv.exposure["name"] == name) & (inv.exposure["version"] == version)]
+        places = {
+            f"host {h}" if s == "host" else r
+            for r, h, s in zip(rows["repo"], rows["host"], rows["surface"], strict=True)
+        }
+        assert per_version.loc[f"{name}@{version}", "repos"] == len(places)
+    only_machines = inv.exposure[inv.exposure["surface"] == "host"]
+    alone = analysis.blast_radius_summary(
+        only_machines, inv.inventory.iloc[0:0], inv.inputs.iloc[0:0]
+    )
+    assert alone["verdict"].startswith(
+        "Affected: compromised versions were found in 1 of 1 developer machine ("
+    )

@@ -163,12 +163,16 @@ def blast_radius_summary(
     dev_only, prod, dev_unknown = _count_flag(occ["dev"])
     affected = _distinct_repos(occ)
     default_branch = _distinct_repos(occ.loc[_text(occ["surface"]) == "default_branch"])
-    refs = {(r, f) for r, f in zip(_text(occ["repo"]), _text(occ["ref"]), strict=True)}
+    in_repos = occ.loc[~_on_machine(occ)]
+    refs = {(r, f) for r, f in zip(_text(in_repos["repo"]), _text(in_repos["ref"]), strict=True)}
 
     inputs_total = len(inputs)
     status = _text(inputs["status"])
     inputs_failed = int((status == "failed").sum())
-    lockfile_rows = ~_text(inputs["source"]).isin(ADVISORY_SOURCES)
+    # package.json files are read for declared ranges (or flagged as unlocked): not lockfiles
+    lockfile_rows = ~_text(inputs["source"]).isin(ADVISORY_SOURCES) & (
+        _text(inputs["format"]) != "package.json"
+    )
     lockfiles_read = int((lockfile_rows & (status != "failed")).sum())
     claims = None if advisories is None else advisory_claims(advisories)
     problem_count = 0 if problems is None else len(problems)
@@ -300,16 +304,15 @@ def _verdict(
     # The wording is the contract of DESIGN.md: "not affected" only when every input was read,
     # and only when something was both looked at (lockfiles) and looked for (advisories).
     unread_clause = f"{plural(unread, 'input')} could not be read"
-    machines = (
-        f" and {hosts_affected:,} of {plural(hosts_scanned, 'developer machine')}"
-        if hosts_scanned
-        else ""
-    )
+    places = []
+    if repos_scanned or not hosts_scanned:
+        places.append(f"{repos_affected:,} of {plural(repos_scanned, 'repository', 'repositories')}")
+    if hosts_scanned:
+        places.append(f"{hosts_affected:,} of {plural(hosts_scanned, 'developer machine')}")
     scanned_machines = f", {plural(hosts_scanned, 'developer machine')}" if hosts_scanned else ""
     if occurrences:
         sentence = (
-            f"Affected: compromised versions were found in {repos_affected:,} of "
-            f"{plural(repos_scanned, 'repository', 'repositories')}{machines} "
+            f"Affected: compromised versions were found in {' and '.join(places)} "
             f"({plural(occurrences, 'occurrence')})."
         )
         if not complete:
@@ -330,7 +333,7 @@ def _verdict(
         missing.append("no advisories were loaded (nothing to match against)")
     if missing:
         sentence = f"Inconclusive: {' and '.join(missing)}, so nothing can be concluded."
-        if unread and lockfiles_read:
+        if unread and (lockfiles_read or lockfile_inputs == 0):
             sentence += f" {unread_clause}."
         return "inconclusive", sentence
     if not complete:
@@ -433,23 +436,28 @@ def affected_repos(exposure: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns of :data:`AFFECTED_REPOS`, most repositories first.
+        Columns of :data:`AFFECTED_REPOS`, most repositories first. A developer machine counts
+        once under ``repos`` (as ``host <name>``, whatever projects and caches hold it) and
+        never under ``refs``.
     """
+    from ircore.analysis._surfaces import subjects  # _surfaces builds on this module
+
     occ = occurrences(exposure)
     if occ.empty:
         return _typed(pd.DataFrame(columns=list(AFFECTED_REPOS)), AFFECTED_REPOS)
+    machine = _on_machine(occ)
     work = pd.DataFrame(
         {
             "package_version": package_versions(occ),
             "package": _text(occ["name"]),
             "version": _text(occ["version"]),
-            "repo": _text(occ["repo"]),
-            "repo_ref": _text(occ["repo"]) + "\x1f" + _text(occ["ref"]),
+            "repo": _text(subjects(occ)),
+            "repo_ref": (_text(occ["repo"]) + "\x1f" + _text(occ["ref"])).where(~machine, ""),
         }
     )
     grouped = work.groupby(["package_version", "package", "version"], sort=False).agg(
         repos=("repo", lambda s: s[s != ""].nunique()),
-        refs=("repo_ref", "nunique"),
+        refs=("repo_ref", lambda s: s[s != ""].nunique()),
         occurrences=("repo", "size"),
     )
     out = grouped.reset_index().sort_values(

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ircore.analysis._blast_radius import affected_repos, occurrences, package_versions, plural
+from ircore.analysis._surfaces import subjects
 
 #: Colour of compromised versions; a red that reads as "bad" without shouting.
 ALERT = "#b42318"
@@ -132,7 +133,9 @@ def affected_repos_figure(
             ),
         )
     )
-    fig.update_xaxes(title_text="repositories", rangemode="tozero", dtick=_dtick(counts["repos"]))
+    machines = bool((exposure["surface"].astype("string") == "host").any())
+    axis = "repositories and developer machines" if machines else "repositories"
+    fig.update_xaxes(title_text=axis, rangemode="tozero", dtick=_dtick(counts["repos"]))
     fig.update_yaxes(type="category", automargin=True)
     return _layout(fig, title=title, height=140 + 36 * len(counts))
 
@@ -188,7 +191,8 @@ def blast_radius_tree_figure(
         )
     work = pd.DataFrame(
         {
-            "repo": occ["repo"].astype("object").fillna("(no repository)"),
+            # a developer machine is one area, whatever projects and caches hold it
+            "repo": subjects(occ).astype("object").fillna("(no repository)"),
             "ref": occ["ref"].astype("object").fillna(""),
             "pv": package_versions(occ).astype("object"),
         }
