@@ -666,3 +666,35 @@ def test_write_is_atomic_and_replaces(tmp_path: Path) -> None:
     second = write_host_scan(scan, tmp_path / "out")
     assert first == second and json.loads(second.read_text())["summary"]["packages"] == 42
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["laptop-7.json"]
+
+
+def test_another_home_needs_a_hostname_and_never_reads_this_machines_globals(
+    tmp_path: Path,
+) -> None:
+    from ircore import ConfigError
+    from ircore.inventory._host import SYSTEM_PREFIXES
+
+    home = tmp_path / "mounted" / "home" / "alice"
+    package_json(home / ".npm-global" / "lib" / "node_modules" / "left-pad", "left-pad", "1.3.0")
+    with pytest.raises(ConfigError, match="--hostname"):
+        scan_host(home=home)
+    scan = scan_host(home=home, hostname="alice-laptop")  # default global folders
+    frame = _frame(scan)
+    assert set(frame["name"]) == {"left-pad"}  # her global install, nothing of this machine's
+    assert not any(str(e).startswith(tuple(SYSTEM_PREFIXES)) for e in frame["evidence"])
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ircore.cli",
+            "scan-host",
+            "--home",
+            str(home),
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "--hostname" in done.stderr and "Traceback" not in done.stderr

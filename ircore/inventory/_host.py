@@ -88,7 +88,7 @@ import orjson
 import pandas as pd
 
 from ircore._decode import decode_text
-from ircore._errors import InputError
+from ircore._errors import ConfigError, InputError
 from ircore._frames import new_frame
 from ircore._log import EvidenceLog
 from ircore._paths import PathLike, read_bytes
@@ -277,9 +277,22 @@ def _npmrc_settings(home: Path, scan: ScanState) -> dict[str, str]:
     return settings
 
 
-def _default_globals(home: Path, npmrc: dict[str, str], scan: ScanState) -> list[Path]:
-    """Global install folders that exist on the machine, in a stable order."""
-    prefixes = [Path(p) for p in SYSTEM_PREFIXES]
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _default_globals(
+    home: Path, npmrc: dict[str, str], scan: ScanState, *, system: bool
+) -> list[Path]:
+    """Global install folders that exist on the machine, in a stable order.
+
+    ``system``: also the machine-wide prefixes (``/usr/lib/node_modules``...), only when the
+    home folder is this machine's own: a mounted disk's home must not pick up the analyst's.
+    """
+    prefixes = [Path(p) for p in SYSTEM_PREFIXES] if system else []
     if "prefix" in npmrc and Path(npmrc["prefix"]).is_absolute():
         prefixes.append(Path(npmrc["prefix"]))
     prefixes.append(home / ".npm-global")
@@ -408,6 +421,12 @@ def scan_host(
     scanned_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     home_path = Path(home) if home is not None else Path.home()
     home_path = home_path.absolute()
+    own_home = home is None or _same_folder(home_path, Path.home())
+    if not own_home and not hostname:
+        raise ConfigError(
+            f"{home_path} is not this machine's home folder: name the machine it belongs to "
+            "(--hostname), or its scan would be filed under this one"
+        )
     hostname = hostname or socket.gethostname()
     user = _user_of(home_path)
     stamp = scanned_at.isoformat()
@@ -422,7 +441,7 @@ def scan_host(
 
     npmrc = _npmrc_settings(home_path, scan) if has_home else {}
     if global_dirs is None:
-        globals_ = _default_globals(home_path, npmrc, scan) if has_home else []
+        globals_ = _default_globals(home_path, npmrc, scan, system=own_home) if has_home else []
     else:
         globals_ = list(scan.log.existing((Path(p).absolute() for p in global_dirs), source=SOURCE))
     for folder in globals_:
