@@ -737,3 +737,24 @@ def test_sboms_at_git_refs(tmp_path: Path) -> None:
     assert set(frame["file"]) == {"dist/app.sbom.json"}
     assert set(frame["name"]) == {"@ctrl/tinycolor", "chalk"}
     assert set(frame["source"]) == {"git"}
+
+
+def test_an_untyped_component_without_a_purl_is_read_by_name_and_said_so() -> None:
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "components": [
+            {"name": "debug", "version": "4.4.2"},  # hand-made: no purl, no type
+            {"type": "library", "group": "@ctrl", "name": "tinycolor", "version": "4.1.1"},
+            {"type": "operating-system", "name": "debian", "version": "12"},
+            {"type": "library", "name": "Not An Npm Name", "version": "1.0"},
+        ],
+    }
+    result = parse_sbom(json.dumps(bom).encode())
+    assert {(r["name"], r["version"]) for r in result.rows} == {
+        ("debug", "4.4.2"),
+        ("@ctrl/tinycolor", "4.1.1"),
+    }
+    [assumed] = [w for w in result.warnings if "read as npm packages by name" in w]
+    assert "debug@4.4.2" in assumed and "@ctrl/tinycolor@4.1.1" in assumed
+    assert any("skipped" in w and "debian" in w for w in result.warnings)

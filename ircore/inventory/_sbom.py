@@ -107,6 +107,7 @@ class _Skipped:
 
     other: dict[str, int] = field(default_factory=dict)  # purl type -> count
     unnamed: list[str] = field(default_factory=list)  # components with no npm identity
+    assumed: list[str] = field(default_factory=list)  # untyped libraries read as npm by name
     ranges: list[str] = field(default_factory=list)  # name@range
     renamed: list[str] = field(default_factory=list)  # fields that disagree with the purl
 
@@ -299,6 +300,11 @@ def _skip_warnings(skipped: _Skipped, warnings: list[str]) -> None:
         warnings.append(
             f"{sum(skipped.other.values())} components of other ecosystems were skipped ({kinds})"
         )
+    if skipped.assumed:
+        warnings.append(
+            f"{len(skipped.assumed)} library components have no package URL and were read as npm "
+            f"packages by name: {_shown(skipped.assumed)}"
+        )
     if skipped.unnamed:
         warnings.append(
             f"{len(skipped.unnamed)} components have no npm package URL and nothing else marks "
@@ -424,6 +430,10 @@ def _properties(component: Mapping[str, Any], where: str) -> dict[str, list[str]
     return found
 
 
+# npm's rules for a package name: lower case, optional @scope/, no spaces or leading dot/underscore
+_NPM_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
+
+
 def _cyclonedx_package(
     component: Mapping[str, Any], where: str, roots: set[str], skipped: _Skipped
 ) -> _Package | None:
@@ -448,6 +458,13 @@ def _cyclonedx_package(
         version = purl.version or version
     elif any(key.startswith(_PROP) for key in props):
         name = fields_name
+    elif component.get("type") in (None, "library", "framework") and _NPM_NAME.fullmatch(
+        fields_name
+    ):
+        # Nothing says which ecosystem: read by name rather than drop it, so a hand-made or
+        # tool-stripped SBOM cannot hide a compromised version; the input's notes say so.
+        name = fields_name
+        skipped.assumed.append(f"{fields_name}@{version}")
     else:
         skipped.unnamed.append(fields_name or ref or where)
         return None
