@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -231,4 +232,25 @@ def test_a_broken_ref_is_reported_and_does_not_hide_the_others(org: Path) -> Non
     problems = log.problems
     assert "garbage" in " ".join(problems["evidence"])
     assert "ghost" in " ".join(problems["ref"])
+    assert not log.complete
+
+
+def test_a_file_named_on_its_own_is_read_or_reported_never_ignored(tmp_path: Path) -> None:
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "components": [{"name": "chalk", "version": "5.6.1", "purl": "pkg:npm/chalk@5.6.1"}],
+    }
+    (tmp_path / "cyclonedx.json").write_text(json.dumps(bom))  # an SBOM under any JSON name
+    (tmp_path / "host.json").write_text('{"format": "ircore-host-scan"}')  # wrong section
+    (tmp_path / "bom.xml").write_text("<bom/>")
+    log = EvidenceLog()
+    frame = load_inventory(
+        [tmp_path / n for n in ("cyclonedx.json", "host.json", "bom.xml")], log=log
+    )
+    assert list(zip(frame["name"], frame["version"], strict=True)) == [("chalk", "5.6.1")]
+    kinds = dict(
+        zip(log.problems["evidence"].map(lambda e: Path(e).name), log.problems["kind"], strict=True)
+    )
+    assert kinds == {"host.json": "unsupported", "bom.xml": "unsupported"}
     assert not log.complete

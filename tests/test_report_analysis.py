@@ -511,6 +511,7 @@ def test_scope_says_what_was_scanned_and_that_history_is_not() -> None:
         [
             {"source": "git", "evidence": "/r/a@0123456789ab:package-lock.json", "repo": "a"},
             {"source": "folder", "evidence": "/p/package-lock.json"},
+            {"source": "folder", "evidence": "/p/package.json", "format": "package.json"},
             {"source": "github", "evidence": "https://api.github.com/repos/o/r/git/blobs/1"},
             {"source": "host-scan", "evidence": "/s/mbp.json", "host": "mbp"},
             {"source": "folder", "evidence": "mbp:/Users/x/p/package-lock.json", "host": "mbp"},

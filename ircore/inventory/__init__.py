@@ -409,7 +409,8 @@ def _linked_folder(link: Path, top: Path, scan: _Scan) -> None:
     else:
         kind = "not-followed"
         what = f"links to {target}, outside the scanned folder; lockfiles there were not read"
-    scan.log.failed(
+    # a problem, not a failed input: the link is no file that went unread
+    scan.log.problem(
         source="folder", evidence=str(link), kind=kind, message=f"folder link {link} {what}"
     )
 
@@ -475,9 +476,28 @@ def _read_folder(
                     folders = scan.add_installed(path, base=base, where=where)
                     covered.update(str(f) for f in folders)
                 continue
+            read_as = path.name
             if not scan.reads(path.name):
-                continue
-            _read_file(scan, path, {**where, "file": rel, "evidence": str(path)}, contents)
+                if path != root or path.name == "package.json":
+                    continue
+                # Named on its own, it must be read or said to be unreadable, never ignored.
+                if not (scan.inventory and path.suffix.lower() == ".json"):
+                    scan.log.failed(
+                        source="folder",
+                        evidence=str(path),
+                        kind="unsupported",
+                        message=f"{path} is no lockfile, SBOM or package.json this kit reads "
+                        "(it goes by file names: package-lock.json, yarn.lock, pnpm-lock.yaml, "
+                        "bun.lock, *.cdx.json, *.spdx.json, ...); nothing was read from it",
+                        repo=where["repo"],
+                        file=rel,
+                        host=host,
+                    )
+                    continue
+                read_as = "sbom.json"  # any other JSON named explicitly: an SBOM, or a problem
+            _read_file(
+                scan, path, {**where, "file": rel, "evidence": str(path)}, contents, name=read_as
+            )
 
 
 def _content(path: Path, contents: dict[Path, bytes | OSError]) -> bytes | OSError:
@@ -491,8 +511,14 @@ def _content(path: Path, contents: dict[Path, bytes | OSError]) -> bytes | OSErr
 
 
 def _read_file(
-    scan: _Scan, path: Path, where: dict[str, str], contents: dict[Path, bytes | OSError]
+    scan: _Scan,
+    path: Path,
+    where: dict[str, str],
+    contents: dict[Path, bytes | OSError],
+    *,
+    name: str | None = None,
 ) -> None:
+    name = name or path.name
     data = _content(path, contents)
     if isinstance(data, OSError):
         scan.log.failed(
@@ -502,17 +528,18 @@ def _read_file(
             message=f"{path} could not be read ({data.strerror or data})",
             repo=where["repo"],
             file=where["file"],
-            format=path.name,
+            format=name,
+            host=where.get("host", ""),
         )
         return
     manifest = None
-    if scan.wants_manifest(path.name):
+    if scan.wants_manifest(name):
         manifest_path = path.with_name("package.json")
         if manifest_path.is_file():
             read = _content(manifest_path, contents)
             manifest = None if isinstance(read, OSError) else read
     scan.add(
-        name=path.name,
+        name=name,
         data=data,
         digest=sha256(data),
         manifest=manifest,

@@ -452,7 +452,8 @@ def scope_html(inputs: pd.DataFrame, *, covers: str = "this section") -> str:
     machine = (host != "") | source.isin(MACHINE_SOURCES)
     api = source.isin(API_SOURCES)
     git = inputs.loc[source == "git", "repo"].dropna().nunique()
-    folder = int((~advisory & ~machine & ~api & (source != "git")).sum())
+    manifest = inputs["format"].astype("string").fillna("") == "package.json"
+    folder = int((~advisory & ~machine & ~api & ~manifest & (source != "git")).sum())
     hosts = host[host != ""].nunique() + int((source == "dev-machine-guard").sum())
     parts = []
     if git:
