@@ -591,3 +591,25 @@ def test_check_parameters_refuses_secrets_and_reserved_names(params: dict[str, o
 
 def test_check_parameters_accepts_plain_values() -> None:
     assert check_parameters({"org_name": "acme", "limit": 3}) == {"org_name": "acme", "limit": 3}
+
+
+def test_inputs_read_on_a_machine_are_named_by_the_machine() -> None:
+    inputs = new_frame(
+        "inputs",
+        [
+            {
+                "source": "git",
+                "evidence": "/r/ledger-cli@0123456789ab:package-lock.json",
+                "repo": "ledger-cli",
+                "status": "parsed",
+            },
+            {
+                "source": "folder",
+                "evidence": "mbp:/Users/p/ledger-cli/package-lock.json",
+                "repo": "ledger-cli",
+                "host": "mbp",
+                "status": "parsed",
+            },
+        ],
+    )
+    assert list(inputs_display(inputs)["repo"]) == ["ledger-cli", "host mbp: ledger-cli"]

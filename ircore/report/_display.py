@@ -406,7 +406,8 @@ def inputs_display(inputs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "input": name,
-            "repo": inputs["repo"],
+            # a laptop's checkout is named by the machine: "ledger-cli" alone reads as the repo
+            "repo": _machine_named(inputs),
             "ref": inputs["ref"],
             "format": fmt.mask(fmt == ""),
             "status": inputs["status"],
@@ -414,6 +415,14 @@ def inputs_display(inputs: pd.DataFrame) -> pd.DataFrame:
             "source": inputs["source"],
         }
     ).reset_index(drop=True)
+
+
+def _machine_named(frame: pd.DataFrame) -> pd.Series:
+    repo = frame["repo"].astype("string").fillna("")
+    if "host" not in frame.columns:
+        return repo
+    host = frame["host"].astype("string").fillna("")
+    return repo.where(host == "", "host " + host + ": " + repo)
 
 
 def show_inputs(inputs: pd.DataFrame, *, max_rows: int = 500) -> None:
