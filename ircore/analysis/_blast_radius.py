@@ -306,7 +306,9 @@ def _verdict(
     unread_clause = f"{plural(unread, 'input')} could not be read"
     places = []
     if repos_scanned or not hosts_scanned:
-        places.append(f"{repos_affected:,} of {plural(repos_scanned, 'repository', 'repositories')}")
+        places.append(
+            f"{repos_affected:,} of {plural(repos_scanned, 'repository', 'repositories')}"
+        )
     if hosts_scanned:
         places.append(f"{hosts_affected:,} of {plural(hosts_scanned, 'developer machine')}")
     scanned_machines = f", {plural(hosts_scanned, 'developer machine')}" if hosts_scanned else ""
