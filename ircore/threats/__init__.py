@@ -13,10 +13,22 @@ from ircore._errors import InputError
 from ircore._frames import new_frame
 from ircore._log import EvidenceLog
 from ircore._paths import PathLike, as_paths, read_bytes, sha256
+from ircore.threats._aliases import merge_aliases
+from ircore.threats._ghsa import load_github_advisories, load_github_advisories_files
 from ircore.threats._lists import list_advisory_rows
 from ircore.threats._osv import decode_json, osv_advisory_rows
+from ircore.threats._osv_api import load_osv_api
+from ircore.threats._threat_center import load_threat_center, load_threat_center_export
 
-__all__ = ["load_advisories"]
+__all__ = [
+    "load_advisories",
+    "load_github_advisories",
+    "load_github_advisories_files",
+    "load_osv_api",
+    "load_threat_center",
+    "load_threat_center_export",
+    "merge_aliases",
+]
 
 LIST_SUFFIXES = {".csv", ".txt"}
 # A single OSV record is a few KB; anything this large inside a zip is not one (or is a bomb).
