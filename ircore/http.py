@@ -395,6 +395,15 @@ class Client:
             cache_key = f"{request.headers.get('accept', '')}\n{request.url}"
         if cache_key is not None and self.offline:
             return self._offline(cache_key, shown, parse)
+        if self.offline:
+            # Only GET answers are cached; offline means no request leaves the machine at all.
+            raise SourceError(
+                f"{self.source}: {method} {shown} is not answered from the cache and the client "
+                "is offline",
+                source=self.source,
+                url=shown,
+                kind="offline",
+            )
 
         waited = 0.0
         attempt = 0

@@ -276,6 +276,13 @@ def test_cache_revalidates_with_etag_and_serves_offline(server: Server, tmp_path
     assert info.value.kind == "offline"
     assert len(server.requests_to("/chalk")) == 2
     assert not server.requests_to("/never-fetched")
+    with (
+        make_client(server, cache_dir=cache, offline=True) as offline,
+        pytest.raises(SourceError) as posted,
+    ):
+        offline.post_json("/search", {"q": 1})  # POSTs are never cached: nothing is sent
+    assert posted.value.kind == "offline"
+    assert not server.requests_to("/search")
 
 
 def test_a_missing_required_key_fails_before_any_request(
