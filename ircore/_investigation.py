@@ -11,7 +11,16 @@ import pandas as pd
 
 from ircore._frames import SCHEMAS, conform, new_frame
 
-FRAMES = ("advisories", "inventory", "declared", "exposure", "problems", "inputs")
+FRAMES = (
+    "advisories",
+    "iocs",
+    "versions",
+    "inventory",
+    "declared",
+    "exposure",
+    "problems",
+    "inputs",
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,9 @@ class Investigation:
     inputs: pd.DataFrame
     # Declared ranges (package.json and lockfile-recorded), for latent exposure.
     declared: pd.DataFrame = field(default_factory=lambda: new_frame("declared"))
+    # Indicators of compromise, and the registry's facts about the affected packages.
+    iocs: pd.DataFrame = field(default_factory=lambda: new_frame("iocs"))
+    versions: pd.DataFrame = field(default_factory=lambda: new_frame("versions"))
 
     @property
     def complete(self) -> bool:

@@ -220,6 +220,8 @@ def test_bundle_files(bundle: Path) -> None:
     assert frames == {
         "advisories.parquet",
         "declared.parquet",
+        "iocs.parquet",
+        "versions.parquet",
         "inventory.parquet",
         "exposure.parquet",
         "problems.parquet",
