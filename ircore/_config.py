@@ -189,6 +189,27 @@ class StepSecuritySource:
 
 
 @dataclass(frozen=True)
+class AdvisoryAPIs:
+    """Live advisory sources: OSV.dev, GitHub's advisory database, StepSecurity Threat Center."""
+
+    osv: bool = False
+    osv_url: str = "https://api.osv.dev"
+    github: bool = False
+    github_url: str = "https://api.github.com"
+    github_token_env: str = "GITHUB_TOKEN"
+    threat_center: bool = False  # uses stepsecurity.owner and key_env
+
+
+@dataclass(frozen=True)
+class RegistrySource:
+    """The npm registry, for publish times and unpublished versions of the affected packages."""
+
+    url: str = "https://registry.npmjs.org"
+    cache: Path | None = None
+    offline: bool = False
+
+
+@dataclass(frozen=True)
 class Sources:
     """Where the evidence is: paths resolved against the sources file's folder."""
 
@@ -199,6 +220,8 @@ class Sources:
     hosts: list[Path] = field(default_factory=list)
     github: GitHubSource | None = None
     stepsecurity: StepSecuritySource | None = None
+    advisory_apis: AdvisoryAPIs = field(default_factory=AdvisoryAPIs)
+    registry: RegistrySource | None = None
 
     def paths(self) -> list[Path]:
         return [*self.advisories, *self.repos, *self.hosts]
@@ -236,11 +259,23 @@ def load_sources(path: str | Path) -> Sources:
     ``pull_requests``, ``sbom``) and ``stepsecurity`` (``owner`` and/or ``customer``, optional
     ``api_url``, ``key_env``). Relative paths are taken from the config file's folder, so a config
     travels with its data. Secrets never appear here: ``*_env`` keys name the environment
-    variables that hold them.
+    variables that hold them. ``advisory_apis`` (``osv``, ``github``, ``threat_center`` booleans,
+    optional ``osv_url``, ``github_url``, ``github_token_env``) asks live advisory sources about
+    the packages found; ``registry`` (optional ``url``, ``cache`` folder, ``offline``) reads the
+    npm registry's facts about the affected packages.
     """
     file = Path(path)
     data = _load_yaml(file)
-    unknown = set(data) - {"advisories", "repos", "git_refs", "hosts", "github", "stepsecurity"}
+    unknown = set(data) - {
+        "advisories",
+        "repos",
+        "git_refs",
+        "hosts",
+        "github",
+        "stepsecurity",
+        "advisory_apis",
+        "registry",
+    }
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
     base = file.resolve().parent
@@ -283,6 +318,38 @@ def load_sources(path: str | Path) -> Sources:
                 "and/or 'customer' (tenant, for Developer MDM search)"
             )
         stepsecurity = StepSecuritySource(**fields)
+    apis = AdvisoryAPIs()
+    if data.get("advisory_apis") is not None:
+        fields = _section(
+            data["advisory_apis"],
+            path=file,
+            what="advisory_apis",
+            allowed={
+                "osv": bool,
+                "osv_url": str,
+                "github": bool,
+                "github_url": str,
+                "github_token_env": str,
+                "threat_center": bool,
+            },
+        )
+        apis = AdvisoryAPIs(**fields)
+        if apis.threat_center and not (stepsecurity and stepsecurity.owner):
+            raise ConfigError(
+                f"{path}: advisory_apis.threat_center needs 'stepsecurity: {{owner: <org>}}'"
+            )
+    registry = None
+    if data.get("registry") is not None:
+        fields = _section(
+            data["registry"],
+            path=file,
+            what="registry",
+            allowed={"url": str, "cache": str, "offline": bool},
+        )
+        cache = (base / fields.pop("cache")).resolve() if "cache" in fields else None
+        registry = RegistrySource(**fields, cache=cache)
+        if registry.offline and registry.cache is None:
+            raise ConfigError(f"{path}: registry.offline needs registry.cache to read from")
     sources = Sources(
         advisories=resolve("advisories"),
         repos=resolve("repos"),
@@ -291,6 +358,8 @@ def load_sources(path: str | Path) -> Sources:
         hosts=resolve("hosts"),
         github=github,
         stepsecurity=stepsecurity,
+        advisory_apis=apis,
+        registry=registry,
     )
     if not (sources.repos or sources.hosts or github or stepsecurity):
         raise ConfigError(

@@ -20,8 +20,15 @@ from ircore.inventory._stepsecurity import (
     load_stepsecurity_mdm_search,
     load_stepsecurity_npm_search,
 )
+from ircore.registry import load_versions
 from ircore.semver import parse_version
-from ircore.threats import load_advisories
+from ircore.threats import (
+    load_advisories,
+    load_github_advisories,
+    load_osv_api,
+    load_threat_center,
+    merge_aliases,
+)
 
 
 def _slug(text: str) -> str:
@@ -82,40 +89,137 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
     frames = [incident_claims(incident)]
     if loaded is not None:
         frames.append(loaded)
-        missing = (
-            set(incident.advisories)
-            - set(loaded["advisory_id"])
-            - {a for al in loaded["aliases"].dropna() for a in al.split(",")}
-        )
-        for advisory_id in sorted(missing):
-            log.problem(
-                source="advisories",
-                evidence=advisory_id,
-                kind="not-found",
-                message=f"advisory {advisory_id} named by the incident is in none of the "
-                "advisory sources; its versions are not checked",
-            )
-    elif incident.advisories:
-        log.problem(
-            source="advisories",
-            evidence=", ".join(incident.advisories),
-            kind="not-found",
-            message="the incident names advisories but the sources list no advisory files",
-        )
     advisories = pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True)
     inventory, declared = gather_inventory(
         sources, packages=searched_packages(incident, advisories), log=log
     )
+    live = gather_advisories(sources, incident=incident, inventory=inventory, log=log)
+    advisories = merge_aliases(
+        pd.concat([f for f in (advisories, live) if not f.empty] or [advisories], ignore_index=True)
+    )
+    _named_but_missing(incident, advisories, sources, log)
     exposure = match_exposure(inventory, advisories, log=log)
+    versions = new_frame("versions")
+    if sources.registry is not None:
+        registry = sources.registry
+        versions = load_versions(
+            claimed_versions(incident, advisories),
+            base_url=registry.url,
+            cache_dir=registry.cache,
+            offline=registry.offline,
+            log=log,
+        )
     return Investigation(
         incident=incident,
         advisories=advisories,
         inventory=inventory,
         declared=declared,
         exposure=exposure,
+        versions=versions,
         problems=log.problems,
         inputs=log.inputs,
     )
+
+
+def _named_but_missing(
+    incident: Incident, advisories: pd.DataFrame, sources: Sources, log: EvidenceLog
+) -> None:
+    """An advisory the incident names that no source holds: its versions are not checked."""
+    known = set(advisories["advisory_id"].dropna()) | {
+        alias.strip()
+        for aliases in advisories["aliases"].dropna()
+        for alias in aliases.split(",")
+        if alias.strip()
+    }
+    missing = sorted(set(incident.advisories) - known)
+    apis = sources.advisory_apis
+    if missing and not (sources.advisories or apis.osv or apis.github or apis.threat_center):
+        log.problem(
+            source="advisories",
+            evidence=", ".join(missing),
+            kind="not-found",
+            message="the incident names advisories but the sources list no advisory files "
+            "or advisory APIs",
+        )
+        return
+    for advisory_id in missing:
+        log.problem(
+            source="advisories",
+            evidence=advisory_id,
+            kind="not-found",
+            message=f"advisory {advisory_id} named by the incident is in none of the "
+            "advisory sources; its versions are not checked",
+        )
+
+
+def claimed_versions(incident: Incident, advisories: pd.DataFrame) -> dict[str, list[str]]:
+    """The packages to look up in the registry, with the exact versions claimed compromised."""
+    names = searched_packages(incident, advisories)
+    exact = advisories.loc[
+        (advisories["role"] == "affected")
+        & (advisories["spec_kind"] == "exact")
+        & advisories["package"].isin(names)
+    ]
+    claimed: dict[str, list[str]] = {name: [] for name in names}
+    for name, spec in zip(exact["package"], exact["spec"], strict=True):
+        if spec not in claimed[name]:
+            claimed[name].append(str(spec))
+    return claimed
+
+
+def gather_advisories(
+    sources: Sources, *, incident: Incident, inventory: pd.DataFrame, log: EvidenceLog
+) -> pd.DataFrame:
+    """Ask the live advisory sources the config enables.
+
+    OSV.dev is asked about every distinct registry (package, version) the inventory holds (its
+    querybatch is made for that); GitHub's advisory database about the incident's packages;
+    Threat Center for the org's incidents.
+    """
+    apis = sources.advisory_apis
+    frames: list[pd.DataFrame] = []
+    if apis.osv and not inventory.empty:
+        registry_rows = inventory["origin_kind"].fillna("registry") == "registry"
+        pairs = inventory.loc[registry_rows, ["name", "version"]].dropna().drop_duplicates()
+        pairs = pairs.loc[pairs["version"] != ""]
+        frames.append(
+            load_osv_api(
+                list(zip(pairs["name"], pairs["version"], strict=True)),
+                base_url=apis.osv_url,
+                log=log,
+            )
+        )
+    ghsa_ids = [a for a in incident.advisories if a.startswith("GHSA-")]
+    if apis.github and not (incident.packages or ghsa_ids):
+        log.problem(
+            source="ghsa",
+            evidence=apis.github_url,
+            kind="not-asked",
+            message="GitHub's advisory database was not asked: the incident names no package "
+            "and no GHSA id (asking about every package found would take thousands of requests)",
+        )
+    elif apis.github:
+        names = sorted(incident.packages)
+        frames.append(
+            load_github_advisories(
+                packages=names,
+                ghsa_ids=ghsa_ids,
+                base_url=apis.github_url,
+                token_env=apis.github_token_env,
+                log=log,
+            )
+        )
+    if apis.threat_center and sources.stepsecurity is not None:
+        frames.append(
+            load_threat_center(
+                sources.stepsecurity.owner,
+                base_url=sources.stepsecurity.api_url,
+                key_env=sources.stepsecurity.key_env,
+                log=log,
+            )
+        )
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else new_frame("advisories")
 
 
 def searched_packages(incident: Incident, advisories: pd.DataFrame) -> list[str]:

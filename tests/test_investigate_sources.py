@@ -17,7 +17,7 @@ from ircore.inventory import scan_host
 from ircore.inventory._host import write_host_scan
 from tests._fake_github import FakeGitHub, Pull
 from tests._fakehome import cache_download
-from tests._http_server import Server
+from tests._http_server import Reply, Request, Server
 from tests._lockfiles import lock_v3
 
 GH_ENV = "IRCORE_INVESTIGATE_GH_TOKEN"
@@ -143,3 +143,50 @@ def test_every_source_lands_in_one_inventory_with_its_surface(
     }
     text = " ".join(f.to_csv() for f in (inv.inventory, inv.problems, inv.inputs, inv.exposure))
     assert GH_TOKEN not in text and SS_KEY not in text
+
+
+def test_live_advisories_and_the_registry_join_the_investigation(
+    tmp_path: Path, shared: Path
+) -> None:
+    """OSV.dev is asked about what was found, the registry about what is claimed."""
+    record = (shared / "corpus/advisories/MAL-2025-46969.json").read_bytes()
+    packument = (shared / "corpus/registry/chalk.json").read_bytes()
+    _write(tmp_path / "app/package-lock.json", lock_v3({"chalk": "5.6.1", "ms": "2.1.3"}))
+    with Server() as server:
+        asked: list[list[dict]] = []
+
+        def querybatch(request: Request) -> Reply:
+            queries = request.json()["queries"]
+            asked.append(queries)
+            results = [
+                {"vulns": [{"id": "MAL-2025-46969", "modified": "2025-09-12T01:13:34Z"}]}
+                if q["package"]["name"] == "chalk" and q["version"] == "5.6.1"
+                else {}
+                for q in queries
+            ]
+            return Reply(body={"results": results})
+
+        server.route("POST", "/v1/querybatch", querybatch)
+        server.route("GET", "/v1/vulns/MAL-2025-46969", Reply(body=record))
+        server.route("GET", "/chalk", Reply(body=packument))
+        incident = _write(tmp_path / "incident.yaml", "name: chalk\nadvisories: [MAL-2025-46969]\n")
+        sources = _write(
+            tmp_path / "sources.yaml",
+            "repos: [app/]\n"
+            f"advisory_apis: {{osv: true, osv_url: '{server.url}'}}\n"
+            f"registry: {{url: '{server.url}', cache: cache/}}\n",
+        )
+        inv = investigate(incident, sources)
+    assert inv.problems.empty, inv.problems.to_dict("records")
+    # every distinct registry (name, version) found was asked about, once
+    assert sorted((q["package"]["name"], q["version"]) for q in asked[0]) == [
+        ("chalk", "5.6.1"),
+        ("ms", "2.1.3"),
+    ]
+    assert set(inv.exposure["advisory_id"]) == {"MAL-2025-46969"}
+    assert set(inv.exposure["source"]) == {"folder"}
+    assert "osv-api" in set(inv.advisories["source"])
+    validate(inv.versions, "versions")
+    chalk = inv.versions.set_index("version")
+    assert chalk.loc["5.6.1", "in_registry"] == False  # noqa: E712  pulled after the incident
+    assert chalk.loc["5.6.0", "in_registry"] == True  # noqa: E712
