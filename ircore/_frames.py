@@ -43,7 +43,9 @@ IOCS: dict[str, str] = {
     # One indicator of compromise, from an advisory or the analyst.
     "ioc_id": STRING,  # stable hash of (ioc_type, value)
     "advisory_id": STRING,
-    "ioc_type": STRING,  # domain | ip | url | sha256 | sha1 | file_name | process | repository | package_version | wallet
+    # domain | ip | url | sha256 | sha1 | md5 | integrity | tlsh | hash | file_name | process |
+    # repository | package_version | wallet | email | reference (a source, not an indicator) | other
+    "ioc_type": STRING,
     "value": STRING,  # normalised: re-fanged, hosts lower-cased
     "port": INT,
     "context": STRING,  # the sentence or field it was found in

@@ -15,12 +15,15 @@ from ircore._log import EvidenceLog
 from ircore._paths import PathLike, as_paths, read_bytes, sha256
 from ircore.threats._aliases import merge_aliases
 from ircore.threats._ghsa import load_github_advisories, load_github_advisories_files
+from ircore.threats._iocs import analyst_iocs, extract_iocs, structured_iocs
 from ircore.threats._lists import list_advisory_rows
 from ircore.threats._osv import decode_json, osv_advisory_rows
 from ircore.threats._osv_api import load_osv_api
 from ircore.threats._threat_center import load_threat_center, load_threat_center_export
 
 __all__ = [
+    "analyst_iocs",
+    "extract_iocs",
     "load_advisories",
     "load_github_advisories",
     "load_github_advisories_files",
@@ -28,6 +31,7 @@ __all__ = [
     "load_threat_center",
     "load_threat_center_export",
     "merge_aliases",
+    "structured_iocs",
 ]
 
 LIST_SUFFIXES = {".csv", ".txt"}
