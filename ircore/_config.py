@@ -101,10 +101,11 @@ def load_incident(path: str | Path) -> Incident:
 
     Keys: ``name`` (required), ``summary``, ``packages`` (name -> version, list of versions, or
     npm range), ``advisories`` (ids such as MAL-2025-46969 or GHSA-…), ``window`` (``start``,
-    ``end``; UTC when no zone is given).
+    ``end``; UTC when no zone is given), ``indicators`` (``"domain:evil.example"``, a bare
+    URL/hash/file name, or ``{type, value}`` mappings).
     """
     data = _load_yaml(Path(path))
-    unknown = set(data) - {"name", "summary", "packages", "advisories", "window"}
+    unknown = set(data) - {"name", "summary", "packages", "advisories", "window", "indicators"}
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
     if not data.get("name"):
@@ -122,6 +123,7 @@ def load_incident(path: str | Path) -> Incident:
         advisories=_strings(data.get("advisories"), what="advisories"),
         window_start=_stamp(window.get("start"), what="window.start"),
         window_end=_stamp(window.get("end"), what="window.end"),
+        indicators=_indicators(data.get("indicators"), path=path),
     )
     if not incident.packages and not incident.advisories:
         raise ConfigError(f"{path}: name the compromised 'packages' or the 'advisories' to use")
@@ -137,6 +139,21 @@ def load_incident(path: str | Path) -> Incident:
         for spec in specs:
             _check_claim(spec, where=f"{path}: packages.{package}")
     return incident
+
+
+def _indicators(value: Any, *, path: str | Path) -> list[Any]:
+    """The analyst's indicators, each checked now so a typo is an error, not a missed match."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: 'indicators' must be a list")
+    from ircore.threats._iocs import analyst_iocs  # the indicator rules live with the extractor
+
+    try:
+        analyst_iocs(value, advisory_id="incident")
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: indicators: {exc}") from None
+    return value
 
 
 def _check_claim(spec: str, *, where: str) -> None:

@@ -23,7 +23,9 @@ from ircore.inventory._stepsecurity import (
 from ircore.registry import load_versions
 from ircore.semver import parse_version
 from ircore.threats import (
-    load_advisories,
+    analyst_iocs,
+    extract_iocs,
+    load_advisories_and_iocs,
     load_github_advisories,
     load_osv_api,
     load_threat_center,
@@ -82,7 +84,11 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
     if not isinstance(sources, Sources):
         sources = load_sources(sources)
     log = EvidenceLog()
-    loaded = load_advisories(sources.advisories, log=log) if sources.advisories else None
+    loaded, file_iocs = (
+        load_advisories_and_iocs(sources.advisories, log=log)
+        if sources.advisories
+        else (None, new_frame("iocs"))
+    )
     # Every advisory the sources hold takes part in matching, not only the incident's packages:
     # a list the analyst added as a source is evidence, and dropping it would turn a finding
     # into "not affected".
@@ -98,6 +104,7 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
         pd.concat([f for f in (advisories, live) if not f.empty] or [advisories], ignore_index=True)
     )
     _named_but_missing(incident, advisories, sources, log)
+    iocs = gather_iocs(incident, file_iocs, live)
     exposure = match_exposure(inventory, advisories, log=log)
     versions = new_frame("versions")
     if sources.registry is not None:
@@ -116,9 +123,37 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
         declared=declared,
         exposure=exposure,
         versions=versions,
+        iocs=iocs,
         problems=log.problems,
         inputs=log.inputs,
     )
+
+
+def gather_iocs(incident: Incident, file_iocs: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
+    """The analyst's indicators, those OSV files hold, and those in live advisories' summaries."""
+    frames = [
+        analyst_iocs(
+            incident.indicators,
+            advisory_id=f"incident:{_slug(incident.name)}",
+            evidence="incident spec",
+        ),
+        file_iocs,
+    ]
+    if not live.empty:
+        texts = live.drop_duplicates("advisory_id")
+        for row in texts.itertuples(index=False):
+            packages = live.loc[live["advisory_id"] == row.advisory_id, "package"].dropna()
+            frames.append(
+                extract_iocs(
+                    "" if pd.isna(row.summary) else str(row.summary),
+                    advisory_id=str(row.advisory_id),
+                    source=str(row.source),
+                    evidence="" if pd.isna(row.evidence) else str(row.evidence),
+                    packages=sorted(set(packages)),
+                )
+            )
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else new_frame("iocs")
 
 
 def _named_but_missing(

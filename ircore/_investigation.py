@@ -37,6 +37,8 @@ class Incident:
     advisories: list[str] = field(default_factory=list)
     window_start: pd.Timestamp | None = None
     window_end: pd.Timestamp | None = None
+    # The analyst's own indicators: "domain:evil.example", a bare value, or {type, value}.
+    indicators: list[Any] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -59,6 +61,7 @@ class Incident:
             advisories=[str(a) for a in data.get("advisories") or []],
             window_start=stamp(data.get("window_start")),
             window_end=stamp(data.get("window_end")),
+            indicators=list(data.get("indicators") or []),
         )
 
 

@@ -190,3 +190,37 @@ def test_live_advisories_and_the_registry_join_the_investigation(
     chalk = inv.versions.set_index("version")
     assert chalk.loc["5.6.1", "in_registry"] == False  # noqa: E712  pulled after the incident
     assert chalk.loc["5.6.0", "in_registry"] == True  # noqa: E712
+
+
+def test_indicators_from_the_spec_and_the_advisory_files(tmp_path: Path, shared: Path) -> None:
+    _write(tmp_path / "app/package-lock.json", lock_v3({"axios": "1.14.1"}))
+    incident = _write(
+        tmp_path / "incident.yaml",
+        "name: axios\nadvisories: [MAL-2026-2307]\n"
+        "indicators: ['domain:collector[.]evil.example', {type: ip, value: 203.0.113.9}]\n",
+    )
+    sources = _write(
+        tmp_path / "sources.yaml",
+        f"repos: [app/]\nadvisories: ['{shared / 'corpus/advisories/MAL-2026-2307.json'}']\n",
+    )
+    inv = investigate(incident, sources)
+    validate(inv.iocs, "iocs")
+    analyst = inv.iocs[inv.iocs["confidence"] == "analyst"]
+    assert set(zip(analyst["ioc_type"], analyst["value"], strict=True)) == {
+        ("domain", "collector.evil.example"),  # re-fanged
+        ("ip", "203.0.113.9"),
+    }
+    # the axios record states its indicators in database_specific.iocs
+    structured = inv.iocs[inv.iocs["confidence"] == "structured"]
+    assert not structured.empty and set(structured["advisory_id"]) == {"MAL-2026-2307"}
+    assert set(inv.exposure["advisory_id"]) == {"MAL-2026-2307"}
+
+
+def test_a_mistyped_indicator_is_a_configuration_error(tmp_path: Path) -> None:
+    from ircore import ConfigError, load_incident
+
+    spec = _write(
+        tmp_path / "i.yaml", "name: x\npackages: {chalk: 5.6.1}\nindicators: ['sha256:abc']\n"
+    )
+    with pytest.raises(ConfigError, match="indicators"):
+        load_incident(spec)

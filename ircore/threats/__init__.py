@@ -25,6 +25,7 @@ __all__ = [
     "analyst_iocs",
     "extract_iocs",
     "load_advisories",
+    "load_advisories_and_iocs",
     "load_github_advisories",
     "load_github_advisories_files",
     "load_osv_api",
@@ -101,7 +102,31 @@ def load_advisories(
         ``evidence`` (string).
     """
     log = log if log is not None else EvidenceLog()
+    return _load(sources, log, indicators=False)[0]
+
+
+def load_advisories_and_iocs(
+    sources: PathLike | Iterable[PathLike], *, log: EvidenceLog | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`load_advisories`, and the indicators the same OSV records hold, in one pass.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The ``advisories`` frame, and the ``iocs`` frame: indicators stated in the records'
+        fields (confidence ``structured``) and found in their summary and details (confidence
+        ``extracted``, see :func:`ircore.threats.extract_iocs`). Published lists hold none.
+    """
+    log = log if log is not None else EvidenceLog()
+    return _load(sources, log, indicators=True)
+
+
+def _load(
+    sources: PathLike | Iterable[PathLike], log: EvidenceLog, *, indicators: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows: list[dict[str, Any]] = []
+    found_iocs: list[pd.DataFrame] = []
+    collect = found_iocs if indicators else None
     for root in log.existing(as_paths(sources), source="advisories"):
         for path in _files(root):
             if path.suffix.lower() == ".zip":
@@ -117,7 +142,13 @@ def load_advisories(
                     continue
                 for evidence, data in members:
                     _read_one(
-                        Path(evidence.rsplit("!", 1)[1]), data, evidence, "osv-zip", rows, log
+                        Path(evidence.rsplit("!", 1)[1]),
+                        data,
+                        evidence,
+                        "osv-zip",
+                        rows,
+                        log,
+                        iocs=collect,
                     )
                 continue
             try:
@@ -131,8 +162,26 @@ def load_advisories(
                 )
                 continue
             source = "list" if path.suffix.lower() in LIST_SUFFIXES else "osv-dir"
-            _read_one(path, data, str(path), source, rows, log)
-    return new_frame("advisories", rows)
+            _read_one(path, data, str(path), source, rows, log, iocs=collect)
+    frames = [f for f in found_iocs if not f.empty]
+    iocs = pd.concat(frames, ignore_index=True) if frames else new_frame("iocs")
+    return new_frame("advisories", rows), iocs
+
+
+def _record_iocs(
+    record: Any, rows: list[dict[str, Any]], evidence: str, source: str
+) -> list[pd.DataFrame]:
+    """Indicators of one OSV record: its fields first, then its prose."""
+    if not isinstance(record, dict):
+        return []
+    advisory_id = str(rows[0]["advisory_id"])
+    text = "\n\n".join(str(record.get(k) or "") for k in ("summary", "details"))
+    packages = sorted({str(r["package"]) for r in rows if r.get("package")})
+    where = {"advisory_id": advisory_id, "source": source, "evidence": evidence}
+    return [
+        structured_iocs(record, **where),
+        extract_iocs(text, packages=packages, **where),
+    ]
 
 
 def _format(path: Path) -> str:
@@ -146,6 +195,8 @@ def _read_one(
     source: str,
     rows: list[dict[str, Any]],
     log: EvidenceLog,
+    *,
+    iocs: list[pd.DataFrame] | None = None,
 ) -> None:
     try:
         found = _rows_for(path, data, evidence, source)
@@ -161,6 +212,8 @@ def _read_one(
         )
         return
     rows.extend(found)
+    if iocs is not None and found and path.suffix.lower() not in LIST_SUFFIXES:
+        iocs.extend(_record_iocs(decode_json(data, what=evidence), found, evidence, source))
     log.input(
         source=source,
         evidence=evidence,
