@@ -140,15 +140,19 @@ def gather_iocs(incident: Incident, file_iocs: pd.DataFrame, live: pd.DataFrame)
         file_iocs,
     ]
     if not live.empty:
-        texts = live.drop_duplicates("advisory_id")
-        for row in texts.itertuples(index=False):
-            packages = live.loc[live["advisory_id"] == row.advisory_id, "package"].dropna()
+        firsts = live.drop_duplicates("advisory_id")
+        texts = {
+            c: firsts[c].astype("string").fillna("").tolist()
+            for c in ("advisory_id", "summary", "source", "evidence")
+        }
+        for advisory_id, summary, source, evidence in zip(*texts.values(), strict=True):
+            packages = live.loc[live["advisory_id"] == advisory_id, "package"].dropna()
             frames.append(
                 extract_iocs(
-                    "" if pd.isna(row.summary) else str(row.summary),
-                    advisory_id=str(row.advisory_id),
-                    source=str(row.source),
-                    evidence="" if pd.isna(row.evidence) else str(row.evidence),
+                    summary,
+                    advisory_id=advisory_id,
+                    source=source,
+                    evidence=evidence,
                     packages=sorted(set(packages)),
                 )
             )

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ircore._frames import new_frame
+from ircore._paths import read_bytes
 
 
 @dataclass
@@ -113,6 +114,20 @@ class EvidenceLog:
             format=format,
             sha256=sha256,
         )
+
+    def read(self, path: Path, *, source: str) -> bytes | None:
+        """The bytes of a file that was found, or None once its failure is recorded."""
+        try:
+            return read_bytes(path)
+        except OSError as exc:
+            self.failed(
+                source=source,
+                evidence=str(path),
+                kind=getattr(exc, "kind", "unreadable"),  # too-large, not-a-file from read_bytes
+                message=f"{path} could not be read ({exc.strerror or exc})",
+                file=path.name,
+            )
+            return None
 
     def existing(self, paths: Iterable[Path], *, source: str) -> Iterator[Path]:
         """The given paths that exist; each missing one is recorded as a problem, never skipped."""

@@ -35,7 +35,7 @@ from ircore._decode import decode_text, load_json
 from ircore._errors import InputError
 from ircore._frames import BOOL, INVENTORY, STRING, TIME, new_frame
 from ircore._log import EvidenceLog
-from ircore._paths import PathLike, as_paths, read_bytes, sha256
+from ircore._paths import PathLike, as_paths, sha256
 from ircore.inventory._host import FORMAT, FORMAT_VERSION
 
 __all__ = ["load_hosts"]
@@ -341,15 +341,8 @@ def _read_dmg(
 
 
 def _read_file(path: Path, log: EvidenceLog) -> list[dict[str, Any]]:
-    try:
-        data = read_bytes(path)
-    except OSError as exc:
-        log.failed(
-            source="hosts",
-            evidence=str(path),
-            kind="unreadable",
-            message=f"{path} could not be read ({exc.strerror or exc})",
-        )
+    data = log.read(path, source="hosts")
+    if data is None:
         return []
     digest = sha256(data)
     try:

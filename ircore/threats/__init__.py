@@ -12,7 +12,7 @@ import pandas as pd
 from ircore._errors import InputError
 from ircore._frames import new_frame
 from ircore._log import EvidenceLog
-from ircore._paths import PathLike, as_paths, read_bytes, sha256
+from ircore._paths import PathLike, as_paths, sha256
 from ircore.threats._aliases import merge_aliases
 from ircore.threats._ghsa import load_github_advisories, load_github_advisories_files
 from ircore.threats._iocs import analyst_iocs, extract_iocs, structured_iocs
@@ -151,18 +151,11 @@ def _load(
                         iocs=collect,
                     )
                 continue
-            try:
-                data = read_bytes(path)
-            except OSError as exc:
-                log.problem(
-                    source="advisories",
-                    evidence=str(path),
-                    kind="unreadable",
-                    message=f"{path} could not be read ({exc.strerror or exc})",
-                )
+            content = log.read(path, source="advisories")
+            if content is None:
                 continue
             source = "list" if path.suffix.lower() in LIST_SUFFIXES else "osv-dir"
-            _read_one(path, data, str(path), source, rows, log, iocs=collect)
+            _read_one(path, content, str(path), source, rows, log, iocs=collect)
     frames = [f for f in found_iocs if not f.empty]
     iocs = pd.concat(frames, ignore_index=True) if frames else new_frame("iocs")
     return new_frame("advisories", rows), iocs

@@ -20,7 +20,7 @@ import pandas as pd
 from ircore._errors import InputError, InvalidRange, InvalidVersion, SourceError
 from ircore._frames import new_frame, validate
 from ircore._log import EvidenceLog
-from ircore._paths import PathLike, as_paths, read_bytes, sha256
+from ircore._paths import PathLike, as_paths, sha256
 from ircore.http import Client
 from ircore.inventory._github import GITHUB_HEADERS
 from ircore.semver import normalize_advisory_range, parse_version
@@ -399,15 +399,8 @@ def load_github_advisories_files(
     rows: list[dict[str, Any]] = []
     for root in log.existing(as_paths(sources), source=FILE_SOURCE):
         for path in _files(root):
-            try:
-                data = read_bytes(path)
-            except OSError as exc:
-                log.problem(
-                    source=FILE_SOURCE,
-                    evidence=str(path),
-                    kind="unreadable",
-                    message=f"{path} could not be read ({exc.strerror or exc})",
-                )
+            data = log.read(path, source=FILE_SOURCE)
+            if data is None:
                 continue
             try:
                 decoded = decode_json(data, what=str(path))

@@ -22,7 +22,7 @@ from ircore._decode import decode_text, load_json
 from ircore._errors import InputError, InvalidRange, InvalidVersion, SourceError
 from ircore._frames import new_frame, validate
 from ircore._log import EvidenceLog
-from ircore._paths import PathLike, as_paths, read_bytes, sha256
+from ircore._paths import PathLike, as_paths, sha256
 from ircore.http import Client, _truthy
 from ircore.inventory._stepsecurity import BASE_URL, KEY_ENV, stepsecurity_client
 from ircore.semver import normalize_advisory_range, parse_version
@@ -586,15 +586,8 @@ def load_threat_center_export(
     rows: list[dict[str, Any]] = []
     for root in log.existing(as_paths(sources), source=EXPORT_SOURCE):
         for path in _export_files(root):
-            try:
-                data = read_bytes(path)
-            except OSError as exc:
-                log.problem(
-                    source=EXPORT_SOURCE,
-                    evidence=str(path),
-                    kind="unreadable",
-                    message=f"{path} could not be read ({exc.strerror or exc})",
-                )
+            data = log.read(path, source=EXPORT_SOURCE)
+            if data is None:
                 continue
             try:
                 records = _export_records(data, path, log)
