@@ -613,3 +613,32 @@ def test_inputs_read_on_a_machine_are_named_by_the_machine() -> None:
         ],
     )
     assert list(inputs_display(inputs)["repo"]) == ["ledger-cli", "host mbp: ledger-cli"]
+
+
+def test_advisory_and_registry_answers_are_not_lockfiles_read() -> None:
+    inputs = new_frame(
+        "inputs",
+        [
+            {"source": s, "evidence": f"https://example.test/{s}", "status": "parsed"}
+            for s in ("osv-api", "ghsa", "threat-center", "registry", "registry-cache")
+        ],
+    )
+    advisories = new_frame(
+        "advisories",
+        [
+            {
+                "advisory_id": "MAL-1",
+                "package": "chalk",
+                "spec_kind": "exact",
+                "spec": "5.6.1",
+                "role": "affected",
+            }
+        ],
+    )
+    empty = new_frame("exposure")
+    summary = blast_radius_summary(
+        empty, new_frame("inventory"), inputs, problems=new_frame("problems"), advisories=advisories
+    )
+    # nothing installed was looked at: never "not affected"
+    assert summary["verdict_level"] == "inconclusive"
+    assert "no lockfiles were found" in summary["verdict"]

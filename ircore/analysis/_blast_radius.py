@@ -32,8 +32,23 @@ OCCURRENCE_KEY: tuple[str, ...] = (
 
 #: ``source`` values of the ``inputs`` rows that advisory loaders write. Every other input is
 #: evidence of what is installed (a lockfile, a manifest, a folder): the thing looked *at*.
+# Inputs that say what is compromised (threat intelligence, the registry), as opposed to inputs
+# that say what is installed: only the latter count as lockfiles read.
 ADVISORY_SOURCES: frozenset[str] = frozenset(
-    {"osv-dir", "osv-zip", "list", "advisories", "incident"}
+    {
+        "osv-dir",
+        "osv-zip",
+        "osv-api",
+        "list",
+        "advisories",
+        "incident",
+        "ghsa",
+        "ghsa-file",
+        "threat-center",
+        "threat-center-export",
+        "registry",
+        "registry-cache",
+    }
 )
 
 AFFECTED_REPOS: dict[str, str] = {
