@@ -103,9 +103,20 @@ _INDEX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _HIDDEN_STREAMS = frozenset({"stderr"})
 
 
+#: Report sections in the order of the analyst's questions (DESIGN.md); a shipped notebook not
+#: named here comes after them, by name.
+SECTION_ORDER: tuple[str, ...] = ("confirm", "blast_radius", "runtime", "remediation", "timeline")
+
+
+def _section_key(name: str) -> tuple[int, str]:
+    rank = SECTION_ORDER.index(name) if name in SECTION_ORDER else len(SECTION_ORDER)
+    return rank, name
+
+
 def _shipped_notebooks() -> dict[str, Path]:
     folder = Path(str(resources.files("ircore") / "notebooks"))
-    return {p.stem: p for p in sorted(folder.glob("*.ipynb"))}
+    found = {p.stem: p for p in folder.glob("*.ipynb")}
+    return {name: found[name] for name in sorted(found, key=_section_key)}
 
 
 def is_interactive(notebook: Path) -> bool:
@@ -131,7 +142,8 @@ def package_notebooks() -> dict[str, Path]:
     Returns
     -------
     dict of str to pathlib.Path
-        ``{"blast_radius": .../ircore/notebooks/blast_radius.ipynb, ...}``.
+        ``{"confirm": .../ircore/notebooks/confirm.ipynb, "blast_radius": ..., ...}``, in
+        the order of the analyst's questions (:data:`SECTION_ORDER`).
     """
     return {k: p for k, p in _shipped_notebooks().items() if not is_interactive(p)}
 
@@ -558,7 +570,7 @@ def build_report(
     investigation: Investigation,
     *,
     out: Path,
-    notebooks: Sequence[str | Path] = ("blast_radius",),
+    notebooks: Sequence[str | Path] | None = None,
     parameters: Mapping[str, object] | None = None,
     input_files: Sequence[Path] = (),
     overwrite: bool = False,
@@ -578,7 +590,8 @@ def build_report(
         nothing its manifest does not list) when ``overwrite``.
     notebooks : sequence of str or pathlib.Path, optional
         Names of notebooks shipped in ``ircore/notebooks`` (see :func:`package_notebooks`),
-        or paths to ``.ipynb`` files.
+        or paths to ``.ipynb`` files. By default every report notebook, in
+        :func:`package_notebooks` order (confirm before blast radius).
     parameters : mapping of str to object, optional
         Extra notebook parameters, e.g. ``{"org_name": "acme"}``. Each notebook also gets
         ``evidence="evidence"``, the evidence folder relative to ``out`` (the kernel's cwd), so
@@ -609,7 +622,7 @@ def build_report(
         notebook holds the error); an earlier bundle is left as it was.
     """
     params = {EVIDENCE_DIR: EVIDENCE_DIR, **check_parameters(parameters or {})}
-    sources = _resolve_notebooks(notebooks)
+    sources = _resolve_notebooks(tuple(package_notebooks()) if notebooks is None else notebooks)
     inputs = [Path(p) for p in input_files]
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
