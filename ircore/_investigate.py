@@ -99,12 +99,15 @@ def investigate(incident: Incident | str | Path, sources: Sources | str | Path) 
     inventory, declared = gather_inventory(
         sources, packages=searched_packages(incident, advisories), log=log
     )
-    live = gather_advisories(sources, incident=incident, inventory=inventory, log=log)
+    live_iocs: list[pd.DataFrame] = []
+    live = gather_advisories(
+        sources, incident=incident, inventory=inventory, log=log, indicators=live_iocs
+    )
     advisories = merge_aliases(
         pd.concat([f for f in (advisories, live) if not f.empty] or [advisories], ignore_index=True)
     )
     _named_but_missing(incident, advisories, sources, log)
-    iocs = gather_iocs(incident, file_iocs, live)
+    iocs = gather_iocs(incident, pd.concat([file_iocs, *live_iocs], ignore_index=True), live)
     exposure = match_exposure(inventory, advisories, log=log)
     versions = new_frame("versions")
     if sources.registry is not None:
@@ -207,7 +210,12 @@ def claimed_versions(incident: Incident, advisories: pd.DataFrame) -> dict[str, 
 
 
 def gather_advisories(
-    sources: Sources, *, incident: Incident, inventory: pd.DataFrame, log: EvidenceLog
+    sources: Sources,
+    *,
+    incident: Incident,
+    inventory: pd.DataFrame,
+    log: EvidenceLog,
+    indicators: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Ask the live advisory sources the config enables.
 
@@ -255,6 +263,7 @@ def gather_advisories(
                 base_url=sources.stepsecurity.api_url,
                 key_env=sources.stepsecurity.key_env,
                 log=log,
+                indicators=indicators,
             )
         )
     frames = [f for f in frames if not f.empty]

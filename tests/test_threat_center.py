@@ -374,3 +374,34 @@ def test_exported_records_read_as_the_api_answers(
     assert notes["webhook.jsonl"] == "records of other types not read: 1 New-Outbound-Network-Call"
     statuses = log.inputs.set_index("file")["status"]
     assert statuses["cut.json"] == "failed" and statuses["batch.json"] == "parsed"
+
+
+def test_indicators_are_read_from_the_incidents_markdown_details(tmp_path: Path) -> None:
+    # the shape of the reference's example record: IOCs live only in the markdown details
+    record = {
+        "id": "0b9c1d2e",
+        "type": "Threat-Intelligence",
+        "title": "Example npm package hijack",
+        "ecosystem": "npm",
+        "package_name": "example-pkg",
+        "affected_versions": "1.4.2, 1.4.3",
+        "severity": "HIGH",
+        "is_active": "true",
+        "details": "# What happened\n## Am I Affected?\n- example-pkg@1.4.2\n"
+        "- C2: evil-example[.]com, exfil to hxxps://drop.evil-example[.]com/upload\n"
+        "- payload `setup_bun.js` (sha256 "
+        "3f5e1c9a0b7d2e4f6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2d4c6e8f0a2b)\n",
+    }
+    (tmp_path / "incident.json").write_text(json.dumps(record))
+    found: list[pd.DataFrame] = []
+    frame = load_threat_center_export(tmp_path, indicators=found)
+    assert set(frame["spec"]) == {"1.4.2", "1.4.3"}
+    iocs = pd.concat(found, ignore_index=True)
+    validate(iocs, "iocs")
+    assert set(iocs["advisory_id"]) == {"threat-center:0b9c1d2e"}
+    values = set(zip(iocs["ioc_type"], iocs["value"], strict=True))
+    assert ("domain", "evil-example.com") in values
+    assert ("url", "https://drop.evil-example.com/upload") in values
+    assert ("file_name", "setup_bun.js") in values
+    assert any(kind == "sha256" for kind, _ in values)
+    assert ("package_version", "example-pkg@1.4.2") in values

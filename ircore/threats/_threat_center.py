@@ -26,6 +26,7 @@ from ircore._paths import PathLike, as_paths, sha256
 from ircore.http import Client, _truthy
 from ircore.inventory._stepsecurity import BASE_URL, KEY_ENV, stepsecurity_client
 from ircore.semver import normalize_advisory_range, parse_version
+from ircore.threats._iocs import extract_iocs
 
 __all__ = [
     "load_threat_center",
@@ -252,18 +253,39 @@ def threat_center_rows(
 
 
 def _record(
-    incident: Any, evidence: str, source: str, owner: str, log: EvidenceLog, notes: list[str]
+    incident: Any,
+    evidence: str,
+    source: str,
+    owner: str,
+    log: EvidenceLog,
+    notes: list[str],
+    indicators: list[pd.DataFrame] | None = None,
 ) -> list[dict[str, Any]]:
     try:
         read = threat_center_rows(incident, evidence=evidence, source=source, owner=owner)
     except InputError as exc:
         log.problem(source=source, evidence=evidence, kind=exc.kind, message=exc.message)
         return []
+    if indicators is not None:
+        indicators.append(_incident_iocs(incident, evidence=evidence, source=source))
     for kind, message in read.issues:
         log.problem(source=source, evidence=evidence, kind=kind, message=message)
     if read.note:
         notes.append(read.note)
     return read.rows
+
+
+def _incident_iocs(incident: dict[str, Any], *, evidence: str, source: str) -> pd.DataFrame:
+    """Indicators in an incident's prose: its markdown details hold them, not a field."""
+    text = "\n\n".join(str(incident.get(k) or "") for k in ("title", "description", "details"))
+    package = str(incident.get("package_name") or "").strip()
+    return extract_iocs(
+        text,
+        advisory_id=f"threat-center:{incident['id']}",
+        source=source,
+        evidence=evidence,
+        packages=[package] if package else [],
+    )
 
 
 def _detections(data: Any) -> list[Any] | None:
@@ -422,6 +444,7 @@ def load_threat_center(
     incident_ids: Iterable[str] | None = None,
     log: EvidenceLog | None = None,
     client: Client | None = None,
+    indicators: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Read StepSecurity Threat Center incidents of a GitHub org into advisories.
 
@@ -447,6 +470,9 @@ def load_threat_center(
     client
         A configured :class:`ircore.http.Client` (see
         :func:`ircore.inventory._stepsecurity.stepsecurity_client`); not closed here.
+    indicators
+        When given, receives one ``iocs`` frame per incident: what its title, description and
+        markdown details name (confidence ``extracted``; Threat Center has no indicator field).
 
     Returns
     -------
@@ -500,7 +526,7 @@ def load_threat_center(
     rows: list[dict[str, Any]] = []
     for read in reads:
         for incident, evidence in read.incidents:
-            rows.extend(_record(incident, evidence, SOURCE, owner, log, read.notes))
+            rows.extend(_record(incident, evidence, SOURCE, owner, log, read.notes, indicators))
         notes = "; ".join(n for n in (read.input.pop("notes", ""), *read.notes) if n)
         log.input(source=SOURCE, format="threat-center-api", notes=notes, **read.input)
     return validate(new_frame("advisories", rows), "advisories")
@@ -560,7 +586,10 @@ def _is_incident(record: dict[str, Any]) -> bool | None:
 
 
 def load_threat_center_export(
-    sources: PathLike | Iterable[PathLike], *, log: EvidenceLog | None = None
+    sources: PathLike | Iterable[PathLike],
+    *,
+    log: EvidenceLog | None = None,
+    indicators: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Read Threat Center incidents exported to S3 or sent to a webhook (type ``Threat-Intelligence``).
 
@@ -573,6 +602,8 @@ def load_threat_center_export(
     log
         Receives each file as an input, and as problems every file, line or record that could
         not be read and every affected-versions text that could not be read without guessing.
+    indicators
+        As for :func:`load_threat_center`.
 
     Returns
     -------
@@ -621,7 +652,7 @@ def load_threat_center_export(
                         f"and not an incident's fields; it holds {keys}); not read",
                     )
                     continue
-                mine.extend(_record(record, evidence, EXPORT_SOURCE, "", log, notes))
+                mine.extend(_record(record, evidence, EXPORT_SOURCE, "", log, notes, indicators))
             rows.extend(mine)
             if other:
                 notes.append(
