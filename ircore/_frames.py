@@ -21,6 +21,7 @@ TIME = "datetime64[ns, UTC]"
 
 ADVISORIES: dict[str, str] = {
     "advisory_id": STRING,  # MAL-…, GHSA-…, or list:<file> for published lists
+    "record_id": STRING,  # the source's own id for this row (kept when aliases are merged)
     "aliases": STRING,  # other ids of the same advisory, comma-separated
     "ecosystem": STRING,
     "package": STRING,

@@ -45,8 +45,11 @@ def test_the_corpus_alone_merges_nothing_and_keeps_every_alias(shared: Path) -> 
     frame = load_advisories(shared / CORPUS)
     merged = validate(merge_aliases(frame), "advisories")
     pd.testing.assert_frame_equal(
-        merged.drop(columns="aliases"), frame.drop(columns="aliases"), check_exact=True
+        merged.drop(columns=["aliases", "record_id"]),
+        frame.drop(columns=["aliases", "record_id"]),
+        check_exact=True,
     )
+    assert list(merged["record_id"]) == list(frame["advisory_id"])
     for vuln_id, record in records.items():
         got = set(merged.loc[merged["advisory_id"] == vuln_id, "aliases"])
         assert got == {",".join(sorted(record.get("aliases") or [], key=canonical_order))}
@@ -81,6 +84,8 @@ def test_mal_records_and_the_github_advisories_they_name_become_one(shared: Path
     assert set(event_stream["source"]) == {"osv-dir", "ghsa"}
     color = merged[merged["advisory_id"] == "MAL-2025-46985"]
     assert set(color["aliases"]) == {"GHSA-j8fv-6x8p-p766,GHSA-qrmh-qg46-72pp"}
+    # each row still says which record of its source it came from
+    assert list(merged["record_id"]) == list(both["advisory_id"])
 
 
 def test_ids_linked_only_through_a_third_merge(shared: Path) -> None:

@@ -80,7 +80,8 @@ def merge_aliases(advisories: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The ``advisories`` schema, the same rows in the same order, with ``advisory_id`` and
-        ``aliases`` (comma-separated, in canonical order) rewritten.
+        ``aliases`` (comma-separated, in canonical order) rewritten and ``record_id`` the id
+        the row had before (unless it already had one).
     """
     frame = conform(advisories, "advisories")
     if frame.empty:
@@ -108,6 +109,8 @@ def merge_aliases(advisories: pd.DataFrame) -> pd.DataFrame:
             canonical[identifier] = ordered[0]
             others[identifier] = rest
     known = ids != ""
+    # the id the source itself gave the row survives the merge
+    frame["record_id"] = frame["record_id"].where(frame["record_id"].notna(), frame["advisory_id"])
     frame.loc[known, "advisory_id"] = ids[known].map(canonical)
     frame.loc[known, "aliases"] = ids[known].map(others)
     return conform(frame, "advisories")
