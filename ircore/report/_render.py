@@ -30,6 +30,7 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import weakref
@@ -411,9 +412,15 @@ def _kernel_manager_class() -> type:
 
         @default("shutdown_wait_time")
         def _patient_shutdown(self) -> float:
-            # The default 5 s (SIGTERM after half of it) is too short on a busy machine: the
-            # kernel then dies printing "KeyboardInterrupt caught in kernel" into our stderr.
+            # The default 5 s (SIGTERM after half of it) is too short on a busy machine.
             return 30.0
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            # The kernel process's own stderr carries only its housekeeping ("KeyboardInterrupt
+            # caught in kernel", libzmq assertions at teardown), seen intermittently under load;
+            # what cells print reaches the notebook through messages, not this stream.
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
         if encrypt:
 
