@@ -779,7 +779,22 @@ def test_without_the_registry_the_time_axis_says_so(inv: Investigation, scope: l
     assert len(timeline) == 5 and timeline["in_registry"].isna().all()
     fig = version_timeline_figure(timeline, window_start=INCIDENT.window_start)
     assert not fig.data
-    assert "the registry was not read" in fig.layout.annotations[0].text
+    assert "could not be read" in fig.layout.annotations[0].text
+    # with nothing from the registry, "none pulled" is not claimed: the tile is left out
+    summary = confirm_summary(advisory_cards(inv.advisories), states, timeline=timeline)
+    assert summary["gone"] is None
+    assert "No longer in the registry" not in confirm_figures(summary)
+
+
+def test_the_incident_spec_alone_does_not_confirm_itself() -> None:
+    from ircore._investigate import incident_claims
+
+    claims = incident_claims(Incident(name="x", packages={"chalk": ["5.6.1"]}))
+    states = claim_states(claims, versions=new_frame("versions"))
+    summary = confirm_summary(advisory_cards(claims), states)
+    assert summary["sources"] == ["incident"]
+    assert summary["verdict_level"] == "inconclusive"
+    assert summary["verdict"].startswith("Not confirmed: only the incident spec claims 1 version")
 
 
 def test_cards_defang_what_the_indicator_table_lists(

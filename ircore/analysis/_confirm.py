@@ -1050,7 +1050,8 @@ def confirm_summary(
     dict
         ``advisories``, ``malware`` (advisories classed malware), ``packages``, ``sources``
         (distinct, in :data:`SOURCE_ORDER`), ``compromised``, ``disputed``, ``gone``
-        (compromised or disputed versions the registry no longer lists), ``indicators``,
+        (compromised or disputed versions the registry no longer lists; None when the registry
+        said nothing, and its tile is then left out), ``indicators``,
         ``unread`` (threat and registry inputs not read), ``verdict``, ``verdict_level``
         (``affected`` or ``inconclusive``, as :data:`ircore.report.VERDICT_TONES`
         maps them).
@@ -1061,8 +1062,9 @@ def confirm_summary(
     disputed = int((kinds == DISPUTED).sum())
     packages = int(status.loc[kinds != UNCLAIMED, "package"].nunique())
     sources = order_sources(_text(states["source"])) if not states.empty else []
-    gone = 0
-    if timeline is not None and not timeline.empty:
+    # None: the registry said nothing (not configured or not read), which is not "none gone"
+    gone: int | None = None
+    if timeline is not None and not timeline.empty and timeline["in_registry"].notna().any():
         claimed = _text(timeline["status"]) != UNCLAIMED
         pulled = timeline["in_registry"].astype("boolean").eq(False).fillna(False)
         gone = int((claimed & pulled).sum())
@@ -1071,7 +1073,14 @@ def confirm_summary(
         unread_rows = unread_inputs(problems, inputs)
         unread = int(_text(unread_rows["source"]).isin(_THREAT_PROBLEM_SOURCES).sum())
     malware = int((_text(cards["classification"]) == "malware").sum()) if not cards.empty else 0
-    if compromised:
+    if compromised and not set(sources) - {"incident"}:
+        # the analyst's own spec cannot confirm itself
+        verdict = (
+            f"Not confirmed: only the incident spec claims {plural(compromised, 'version')} of "
+            f"{plural(packages, 'package')}; no advisory source speaks of it."
+        )
+        level = "inconclusive"
+    elif compromised:
         verdict = (
             f"Confirmed: {plural(compromised, 'version')} of "
             f"{plural(packages, 'package')} claimed compromised by every source that covers "
@@ -1111,6 +1120,6 @@ def confirm_figures(summary: Mapping[str, Any]) -> dict[str, int]:
         "Advisories": int(summary["advisories"]),
         "Compromised versions": int(summary["compromised"]),
         "Disputed versions": int(summary["disputed"]),
-        "No longer in the registry": int(summary["gone"]),
+        **({} if summary["gone"] is None else {"No longer in the registry": int(summary["gone"])}),
         "Indicators": int(summary["indicators"]),
     }

@@ -499,7 +499,8 @@ def version_timeline_figure(
     if timeline["published"].isna().all():
         return empty_figure(
             "No publish time is known for any version of these packages: the registry was not "
-            "read for this investigation (add it to the sources), or it kept no times.",
+            "configured ('registry:' in the sources), could not be read (see the problems "
+            "above), or kept no times.",
             title=title,
         )
     frame = timeline.assign(status=_text(timeline["status"]).replace("", UNCLAIMED))
