@@ -119,6 +119,17 @@ def test_list_shapes(tmp_path: Path) -> None:
     assert set(frame["origin"]) == {"source: an analyst"}
 
 
+def test_spreadsheet_exports_quote_their_fields(tmp_path: Path) -> None:
+    (tmp_path / "export.csv").write_text('"name","version"\n"chalk","5.6.1"\n\'debug\',\'4.4.2\'\n')
+    log = EvidenceLog()
+    frame = load_advisories(tmp_path / "export.csv", log=log)
+    assert log.problems.empty
+    assert set(zip(frame["package"], frame["spec"], strict=True)) == {
+        ("chalk", "5.6.1"),
+        ("debug", "4.4.2"),
+    }
+
+
 def test_list_with_unparseable_line_is_a_problem(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("name,version\nchalk,5.6.1\njust-a-name\n")
     log = EvidenceLog()

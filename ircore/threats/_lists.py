@@ -10,7 +10,10 @@ from ircore.semver import parse_version
 
 # npm's package-name rules (legacy names may hold capitals); anything else is not a list entry.
 _NAME = re.compile(r"^(@[a-z0-9][\w.~-]*/)?[a-z0-9_][\w.~-]*$", re.IGNORECASE)
-_HEADER = re.compile(r"^\s*(package|name)\s*[,;\t]\s*(version|versions)\s*$", re.IGNORECASE)
+_HEADER = re.compile(
+    r"""^\s*["']?(package|name)["']?\s*[,;\t]\s*["']?(version|versions)["']?\s*$""",
+    re.IGNORECASE,
+)
 
 
 def _split_entry(line: str) -> tuple[str, str] | None:
@@ -18,7 +21,8 @@ def _split_entry(line: str) -> tuple[str, str] | None:
     for sep in (",", "\t", ";"):
         if sep in line:
             name, _, version = line.partition(sep)
-            return name.strip(), version.strip()
+            # spreadsheet exports quote every field: "chalk","5.6.1"
+            return _unquote(name), _unquote(version)
     parts = line.split(":")
     if len(parts) == 3 and parts[0].lower() == "npm":  # ecosystem:name:version
         return parts[1].strip(), parts[2].strip()
@@ -28,6 +32,13 @@ def _split_entry(line: str) -> tuple[str, str] | None:
     if at > 0:  # name@version, @scope/name@version
         return line[:at].strip(), line[at + 1 :].strip()
     return None
+
+
+def _unquote(field: str) -> str:
+    field = field.strip()
+    if len(field) >= 2 and field[0] == field[-1] and field[0] in "\"'":
+        return field[1:-1].strip()
+    return field
 
 
 def _is_version(text: str) -> bool:
