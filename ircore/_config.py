@@ -239,9 +239,18 @@ class Sources:
     stepsecurity: StepSecuritySource | None = None
     advisory_apis: AdvisoryAPIs = field(default_factory=AdvisoryAPIs)
     registry: RegistrySource | None = None
+    # exports of live sources, read from files: GitHub advisory JSON, Threat Center S3/webhook
+    ghsa_files: list[Path] = field(default_factory=list)
+    threat_center_exports: list[Path] = field(default_factory=list)
 
     def paths(self) -> list[Path]:
-        return [*self.advisories, *self.repos, *self.hosts]
+        return [
+            *self.advisories,
+            *self.ghsa_files,
+            *self.threat_center_exports,
+            *self.repos,
+            *self.hosts,
+        ]
 
 
 def _section(data: Any, *, path: Path, what: str, allowed: dict[str, type]) -> dict[str, Any]:
@@ -279,7 +288,9 @@ def load_sources(path: str | Path) -> Sources:
     variables that hold them. ``advisory_apis`` (``osv``, ``github``, ``threat_center`` booleans,
     optional ``osv_url``, ``github_url``, ``github_token_env``) asks live advisory sources about
     the packages found; ``registry`` (optional ``url``, ``cache`` folder, ``offline``) reads the
-    npm registry's facts about the affected packages.
+    npm registry's facts about the affected packages. ``ghsa_files`` (GitHub advisory JSON as the
+    REST API returns it) and ``threat_center_exports`` (Threat Center records from S3 or a
+    webhook) are paths, read like ``advisories``.
     """
     file = Path(path)
     data = _load_yaml(file)
@@ -292,6 +303,8 @@ def load_sources(path: str | Path) -> Sources:
         "stepsecurity",
         "advisory_apis",
         "registry",
+        "ghsa_files",
+        "threat_center_exports",
     }
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
@@ -377,6 +390,8 @@ def load_sources(path: str | Path) -> Sources:
         stepsecurity=stepsecurity,
         advisory_apis=apis,
         registry=registry,
+        ghsa_files=resolve("ghsa_files"),
+        threat_center_exports=resolve("threat_center_exports"),
     )
     if not (sources.repos or sources.hosts or github or stepsecurity):
         raise ConfigError(

@@ -27,8 +27,10 @@ from ircore.threats import (
     extract_iocs,
     load_advisories_and_iocs,
     load_github_advisories,
+    load_github_advisories_files,
     load_osv_api,
     load_threat_center,
+    load_threat_center_export,
     merge_aliases,
 )
 
@@ -175,7 +177,14 @@ def _named_but_missing(
     }
     missing = sorted(set(incident.advisories) - known)
     apis = sources.advisory_apis
-    if missing and not (sources.advisories or apis.osv or apis.github or apis.threat_center):
+    if missing and not (
+        sources.advisories
+        or sources.ghsa_files
+        or sources.threat_center_exports
+        or apis.osv
+        or apis.github
+        or apis.threat_center
+    ):
         log.problem(
             source="advisories",
             evidence=", ".join(missing),
@@ -225,6 +234,12 @@ def gather_advisories(
     """
     apis = sources.advisory_apis
     frames: list[pd.DataFrame] = []
+    if sources.ghsa_files:
+        frames.append(load_github_advisories_files(sources.ghsa_files, log=log))
+    if sources.threat_center_exports:
+        frames.append(
+            load_threat_center_export(sources.threat_center_exports, log=log, indicators=indicators)
+        )
     if apis.osv and not inventory.empty:
         registry_rows = inventory["origin_kind"].fillna("registry") == "registry"
         pairs = inventory.loc[registry_rows, ["name", "version"]].dropna().drop_duplicates()

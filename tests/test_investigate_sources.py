@@ -224,3 +224,30 @@ def test_a_mistyped_indicator_is_a_configuration_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="indicators"):
         load_incident(spec)
+
+
+def test_a_threat_center_export_is_a_source_with_its_indicators(tmp_path: Path) -> None:
+    record = {
+        "id": "5e1f",
+        "event_id": "5e1f",
+        "type": "Threat-Intelligence",
+        "title": "chalk hijack",
+        "ecosystem": "npm",
+        "package_name": "chalk",
+        "affected_versions": "5.6.1",
+        "severity": "HIGH",
+        "is_active": "true",
+        "details": "## Am I Affected?\n- chalk@5.6.1\n- C2: websocket-api2[.]publicvm[.]com\n",
+    }
+    _write(tmp_path / "exports/5e1f.json", json.dumps(record))
+    _write(tmp_path / "app/package-lock.json", lock_v3({"chalk": "5.6.1"}))
+    incident = _write(tmp_path / "incident.yaml", "name: chalk\nadvisories: [threat-center:5e1f]\n")
+    sources = _write(
+        tmp_path / "sources.yaml", "repos: [app/]\nthreat_center_exports: [exports/]\n"
+    )
+    inv = investigate(incident, sources)
+    assert inv.problems.empty, inv.problems.to_dict("records")
+    assert set(inv.exposure["advisory_id"]) == {"threat-center:5e1f"}
+    assert ("domain", "websocket-api2.publicvm.com") in set(
+        zip(inv.iocs["ioc_type"], inv.iocs["value"], strict=True)
+    )
