@@ -144,14 +144,16 @@ def gather_iocs(incident: Incident, file_iocs: pd.DataFrame, live: pd.DataFrame)
         ),
         file_iocs,
     ]
-    if not live.empty:
-        firsts = live.drop_duplicates("advisory_id")
+    # Threat Center incidents were searched whole (details included) as they were read.
+    prose = live.loc[~live["source"].isin(["threat-center", "threat-center-export"])]
+    if not prose.empty:
+        firsts = prose.drop_duplicates("advisory_id")
         texts = {
             c: firsts[c].astype("string").fillna("").tolist()
             for c in ("advisory_id", "summary", "source", "evidence")
         }
         for advisory_id, summary, source, evidence in zip(*texts.values(), strict=True):
-            packages = live.loc[live["advisory_id"] == advisory_id, "package"].dropna()
+            packages = prose.loc[prose["advisory_id"] == advisory_id, "package"].dropna()
             frames.append(
                 extract_iocs(
                     summary,
