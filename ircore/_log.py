@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from ircore._errors import InputError
 from ircore._frames import new_frame
-from ircore._paths import read_bytes
+from ircore._paths import read_bytes, sha256
 
 
 @dataclass
@@ -128,6 +129,20 @@ class EvidenceLog:
                 file=path.name,
             )
             return None
+
+    def refused(
+        self, error: InputError, *, source: str, evidence: str, path: Path, format: str, data: bytes
+    ) -> None:
+        """A file that was read but whose content a parser refused: a failed input."""
+        self.failed(
+            source=source,
+            evidence=evidence,
+            kind=error.kind,
+            message=error.message,
+            file=path.name,
+            format=format,
+            sha256=sha256(data),
+        )
 
     def existing(self, paths: Iterable[Path], *, source: str) -> Iterator[Path]:
         """The given paths that exist; each missing one is recorded as a problem, never skipped."""

@@ -194,14 +194,8 @@ def _read_one(
     try:
         found = _rows_for(path, data, evidence, source)
     except InputError as exc:
-        log.failed(
-            source=source,
-            evidence=evidence,
-            kind=exc.kind,
-            message=exc.message,
-            file=path.name,
-            format=_format(path),
-            sha256=sha256(data),
+        log.refused(
+            exc, source=source, evidence=evidence, path=path, format=_format(path), data=data
         )
         return
     rows.extend(found)

@@ -405,14 +405,13 @@ def load_github_advisories_files(
             try:
                 decoded = decode_json(data, what=str(path))
             except InputError as exc:
-                log.failed(
+                log.refused(
+                    exc,
                     source=FILE_SOURCE,
                     evidence=str(path),
-                    kind=exc.kind,
-                    message=exc.message,
-                    file=path.name,
+                    path=path,
                     format="ghsa-json",
-                    sha256=sha256(data),
+                    data=data,
                 )
                 continue
             if isinstance(decoded, list):

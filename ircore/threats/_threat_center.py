@@ -623,14 +623,13 @@ def load_threat_center_export(
             try:
                 records = _export_records(data, path, log)
             except InputError as exc:
-                log.failed(
+                log.refused(
+                    exc,
                     source=EXPORT_SOURCE,
                     evidence=str(path),
-                    kind=exc.kind,
-                    message=exc.message,
-                    file=path.name,
+                    path=path,
                     format="threat-center-export",
-                    sha256=sha256(data),
+                    data=data,
                 )
                 continue
             mine: list[dict[str, Any]] = []
