@@ -271,3 +271,29 @@ def test_scan_exits_3_whenever_the_verdict_is_inconclusive(tmp_path: Path) -> No
     (tmp_path / "app" / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
     clean = _ircore("scan", str(tmp_path / "app"), "--advisories", str(advisories))
     assert clean.returncode == 0 and "Not affected" in clean.stderr
+
+
+def test_an_api_retrying_speaks_as_ircore_on_stderr(tmp_path: Path) -> None:
+    from tests._http_server import Reply, Server
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "package-lock.json").write_text(lock_v3({"chalk": "5.6.2"}))
+    (tmp_path / "incident.yaml").write_text('name: t\npackages: {chalk: ["5.6.1"]}\n')
+    with Server() as server:
+        server.route("GET", "/chalk", Reply(500), Reply(body={"name": "chalk", "versions": {}}))
+        (tmp_path / "sources.yaml").write_text(
+            f"repos: [app/]\nregistry: {{url: '{server.url}'}}\n"
+        )
+        done = _ircore(
+            "report",
+            "--incident",
+            str(tmp_path / "incident.yaml"),
+            "--sources",
+            str(tmp_path / "sources.yaml"),
+            "--out",
+            str(tmp_path / "r"),
+        )
+    assert done.returncode == 0, done.stderr
+    retries = [line for line in done.stderr.splitlines() if "retry 1 of" in line]
+    assert retries and all(line.startswith("ircore: registry: ") for line in retries)
+    assert [line for line in done.stderr.splitlines() if not line.startswith("ircore: ")] == []
